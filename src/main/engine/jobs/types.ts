@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import type { JobKind, JobRequest } from '../../../shared/contract';
+import type { Catalog } from '../catalog/catalog';
+
+export type ParamsOf<K extends JobKind> = Extract<z.output<typeof JobRequest>, { kind: K }>['params'];
+
+export interface JobContext {
+  /** Aborted when the user cancels; jobs check it between units of work and return partial results. */
+  readonly signal: AbortSignal;
+  readonly catalog: Catalog;
+  progress(done: number, total: number | null, message: string): void;
+}
+
+export interface JobDefinition<K extends JobKind, R> {
+  kind: K;
+  run(params: ParamsOf<K>, ctx: JobContext): Promise<R>;
+}
+
+/** Messages a job worker posts to its manager. */
+export type WorkerMessage =
+  | { type: 'progress'; done: number; total: number | null; message: string }
+  | { type: 'result'; result: unknown; cancelled: boolean }
+  | { type: 'error'; message: string };
+
+/** Messages the manager posts to a job worker. */
+export type ManagerMessage = { type: 'cancel' };
+
+export interface WorkerInput {
+  kind: JobKind;
+  params: unknown;
+  catalogDir: string;
+}

@@ -1,0 +1,48 @@
+/**
+ * Entry of a job worker thread. One worker runs one job with its own catalog connection, so long
+ * work never blocks the thread that serves the UI.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Catalog } from '../catalog/catalog';
+import { jobKinds } from './kinds';
+import type { JobContext, ManagerMessage, WorkerInput, WorkerMessage } from './types';
+
+const PROGRESS_INTERVAL_MS = 100;
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('worker.ts must run in a worker thread');
+  const input = workerData as WorkerInput;
+  const controller = new AbortController();
+  const post = (m: WorkerMessage): void => port.postMessage(m);
+  port.on('message', (m: ManagerMessage) => {
+    if (m.type === 'cancel') controller.abort();
+  });
+
+  let catalog: Catalog | undefined;
+  try {
+    catalog = Catalog.open(input.catalogDir);
+    let last = 0;
+    const ctx: JobContext = {
+      signal: controller.signal,
+      catalog,
+      progress(done, total, message) {
+        // Throttled: a 13k-file import would otherwise flood every door with events.
+        const now = Date.now();
+        if (now - last < PROGRESS_INTERVAL_MS && done !== total) return;
+        last = now;
+        post({ type: 'progress', done, total, message });
+      },
+    };
+    const definition = jobKinds[input.kind];
+    const result = await definition.run(input.params as never, ctx);
+    post({ type: 'result', result, cancelled: controller.signal.aborted });
+  } catch (e) {
+    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    catalog?.close();
+    port.close();
+  }
+}
+
+void main();

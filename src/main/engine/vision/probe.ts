@@ -1,0 +1,58 @@
+import sharp, { type Metadata } from 'sharp';
+
+/** Largest image we agree to decode: guards against decompression bombs (a 20000x20000 PNG header). */
+export const MAX_INPUT_PIXELS = 100_000_000;
+/** Largest file we read into memory for import. */
+export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
+const FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
+
+export class ImageError extends Error {
+  override name = 'ImageError';
+}
+
+export interface ImageProbe {
+  format: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * Reads an image's header and checks that it is a format Facet accepts, within the pixel limit.
+ * Orientation-aware: width/height are as displayed (EXIF orientation applied).
+ */
+export async function probeImage(data: Uint8Array): Promise<ImageProbe> {
+  if (data.byteLength === 0) throw new ImageError('the file is empty');
+  let meta: Metadata;
+  try {
+    // Header only, so no pixel limit here: our own check below names the dimensions.
+    meta = await sharp(data, { limitInputPixels: false, failOn: 'error' }).metadata();
+  } catch (e) {
+    throw new ImageError(`not a readable image (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!meta.format || !FORMATS.has(meta.format)) {
+    throw new ImageError(`unsupported image format ${meta.format ?? 'unknown'} (accepted: JPEG, PNG, WebP, TIFF, GIF)`);
+  }
+  if (!meta.width || !meta.height) throw new ImageError('the image has no dimensions');
+  if (meta.width * meta.height > MAX_INPUT_PIXELS) {
+    throw new ImageError(
+      `the image is ${meta.width}x${meta.height} pixels, over the limit of ${MAX_INPUT_PIXELS / 1e6} megapixels`,
+    );
+  }
+  try {
+    // Header checks pass on a truncated file; a small decode proves the pixel data is all there.
+    await sharp(data, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' })
+      .resize(32, 32, { fit: 'inside' })
+      .raw()
+      .toBuffer();
+  } catch (e) {
+    throw new ImageError(`the image data is damaged (${(e as Error).message.split('\n')[0]})`);
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  return {
+    format: meta.format,
+    width: rotated ? meta.height : meta.width,
+    height: rotated ? meta.width : meta.height,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The loopback door as a running service: engine + router + HTTP/WebSocket server. Used by
+ * `facet serve` and by `npm start` where no Electron binary is installed.
+ */
+import { createEngine, type Engine } from './engine';
+import type { WorkerEntry } from './engine/jobs/manager';
+import { createRouter } from './transport/router';
+import { startLoopbackServer, type LoopbackServer } from './transport/http';
+
+export interface ServeOptions {
+  catalogDir: string;
+  rendererDir: string;
+  workerEntry?: WorkerEntry;
+  host?: string;
+  port?: number;
+}
+
+export interface RunningService {
+  engine: Engine;
+  server: LoopbackServer;
+  stop(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningService> {
+  const engine = createEngine({ catalogDir: options.catalogDir, workerEntry: options.workerEntry });
+  let server: LoopbackServer;
+  try {
+    server = await startLoopbackServer({
+      router: createRouter(engine.handlers),
+      subscribe: engine.subscribe,
+      resolveMedia: engine.resolveMedia,
+      rendererDir: options.rendererDir,
+      host: options.host,
+      port: options.port,
+    });
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  return {
+    engine,
+    server,
+    async stop() {
+      await server.close();
+      await engine.close();
+    },
+  };
+}

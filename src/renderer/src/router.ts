@@ -1,0 +1,19 @@
+import { createRouter, createWebHashHistory } from 'vue-router';
+import CatalogView from './views/CatalogView.vue';
+import JobsView from './views/JobsView.vue';
+import SettingsView from './views/SettingsView.vue';
+
+// Hash history: the same build works from file:// in the window and over loopback HTTP.
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', redirect: '/catalog' },
+    { path: '/catalog', component: CatalogView, meta: { title: 'Catalog' } },
+    { path: '/jobs', component: JobsView, meta: { title: 'Jobs' } },
+    { path: '/settings', component: SettingsView, meta: { title: 'Settings' } },
+  ],
+});
+
+router.afterEach((to) => {
+  document.title = to.meta['title'] ? `${String(to.meta['title'])} · Facet` : 'Facet';
+});

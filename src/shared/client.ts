@@ -1,0 +1,63 @@
+/**
+ * The typed client every consumer of the API uses. A door only has to supply `send` (one raw
+ * request -> envelope) and an event source; the rest (types, response validation, errors) is here.
+ */
+import {
+  describeIssues,
+  FacetEvent,
+  methods,
+  type ApiErrorBody,
+  type Envelope,
+  type ErrorCode,
+  type Issue,
+  type Method,
+  type Req,
+  type Res,
+} from './contract';
+
+export class FacetApiError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: Issue[];
+  constructor(body: ApiErrorBody) {
+    const detail = body.issues?.length ? `: ${describeIssues(body.issues)}` : '';
+    super(`${body.message}${detail}`);
+    this.name = 'FacetApiError';
+    this.code = body.code;
+    this.issues = body.issues ?? [];
+  }
+}
+
+export interface FacetApi {
+  call<M extends Method>(method: M, request: Req<M>): Promise<Res<M>>;
+  /** Returns the unsubscribe function. */
+  subscribe(listener: (event: FacetEvent) => void): () => void;
+  /** URL under which the window can display a stored original. */
+  mediaUrl(sha256: string): string;
+}
+
+export interface DoorLink {
+  send(method: string, payload: unknown): Promise<Envelope<unknown>>;
+  onEvent(listener: (raw: unknown) => void): () => void;
+  mediaUrl(sha256: string): string;
+}
+
+export function createClient(link: DoorLink): FacetApi {
+  return {
+    async call(method, request) {
+      const envelope = await link.send(method, request);
+      if (!envelope.ok) throw new FacetApiError(envelope.error);
+      const parsed = methods[method].response.safeParse(envelope.data);
+      if (!parsed.success) {
+        throw new FacetApiError({ code: 'internal', message: `Malformed response to ${method}` });
+      }
+      return parsed.data as Res<typeof method>;
+    },
+    subscribe(listener) {
+      return link.onEvent((raw) => {
+        const parsed = FacetEvent.safeParse(raw);
+        if (parsed.success) listener(parsed.data);
+      });
+    },
+    mediaUrl: (sha256) => link.mediaUrl(sha256),
+  };
+}
