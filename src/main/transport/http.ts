@@ -156,18 +156,21 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
 
   const readBody = (req: http.IncomingMessage): Promise<string> =>
     new Promise((resolve, reject) => {
+      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+        reject(new Error('too large'));
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
+      // Past the limit the rest is drained, not kept, so that the 413 reply still reaches the caller.
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          reject(new Error('too large'));
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk);
+        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => {
+        if (size > MAX_BODY_BYTES) reject(new Error('too large'));
+        else resolve(Buffer.concat(chunks).toString('utf8'));
+      });
       req.on('error', reject);
     });
 
@@ -212,6 +215,7 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
     try {
       body = await readBody(req);
     } catch {
+      res.setHeader('Connection', 'close');
       sendJson(res, 413, {
         ok: false,
         error: { code: 'invalid_request', message: `Request body over ${MAX_BODY_BYTES} bytes.` },

@@ -23,19 +23,27 @@ async function main(): Promise<void> {
   try {
     catalog = Catalog.open(input.catalogDir);
     let last = 0;
+    let unsent: WorkerMessage | undefined;
     const ctx: JobContext = {
       signal: controller.signal,
       catalog,
       progress(done, total, message) {
         // Throttled: a 13k-file import would otherwise flood every door with events.
+        const update: WorkerMessage = { type: 'progress', done, total, message };
         const now = Date.now();
-        if (now - last < PROGRESS_INTERVAL_MS && done !== total) return;
+        if (now - last < PROGRESS_INTERVAL_MS && done !== total) {
+          unsent = update;
+          return;
+        }
         last = now;
-        post({ type: 'progress', done, total, message });
+        unsent = undefined;
+        post(update);
       },
     };
     const definition = jobKinds[input.kind];
     const result = await definition.run(input.params as never, ctx);
+    // The last word on progress goes out before the result, so a cancelled job shows where it stopped.
+    if (unsent) post(unsent);
     post({ type: 'result', result, cancelled: controller.signal.aborted });
   } catch (e) {
     post({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -14,8 +14,13 @@ export const useNotices = defineStore('notices', () => {
   const items = ref<Notice[]>([]);
   let next = 1;
 
+  /** Confirmations fade after a few seconds; errors stay until dismissed. */
+  const INFO_MS = 5000;
+
   function push(kind: Notice['kind'], title: string, detail = ''): void {
-    items.value.push({ id: next++, kind, title, detail });
+    const id = next++;
+    items.value.push({ id, kind, title, detail });
+    if (kind === 'info') setTimeout(() => dismiss(id), INFO_MS);
   }
 
   function error(title: string, e: unknown): void {

@@ -88,6 +88,7 @@ export const ingestJob: JobDefinition<'store.ingest', IngestResult> = {
     for (let i = 0; i < files.length; i++) {
       if (ctx.signal.aborted) {
         result.skipped = files.length - i;
+        ctx.progress(i, files.length, `Stopped after ${i} of ${files.length} files`);
         break;
       }
       const file = files[i] as string;
