@@ -26,7 +26,7 @@ describe('jobs run in worker threads with progress, results, per-file errors and
 
   it('imports a folder, reports duplicates and each bad file, and goes on', async () => {
     const good = await writeNoiseImages(path.join(tmp.dir, 'in/good'), 12);
-    const bad = await writeBadCorpus(path.join(tmp.dir, 'in/bad'));
+    await writeBadCorpus(path.join(tmp.dir, 'in/bad'));
     // Sorts after the original, so the original is the one added and the copy the duplicate.
     writeFileSync(path.join(tmp.dir, 'in/good/zz_copy_of_first.png'), readFileSync(good[0]!));
     writeFileSync(path.join(tmp.dir, 'in/notes.txt'), 'ignored: not an image extension');
