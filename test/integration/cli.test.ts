@@ -1,10 +1,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, tempDir, writeBadCorpus, writeNoiseImages } from '../helpers/fixtures';
 
 const BIN = path.join(REPO_ROOT, 'bin/facet.js');
+
+function electronInstalled(): boolean {
+  try {
+    return existsSync(createRequire(import.meta.url)('electron') as string);
+  } catch {
+    return false;
+  }
+}
 
 /** The built CLI, as a user runs it (npm test builds before running vitest). */
 function facet(args: string[], env: Record<string, string> = {}) {
@@ -76,6 +85,25 @@ describe('facet CLI (built)', () => {
       body: '{}',
     });
     expect((await res.json()).data.catalogDir).toBe(catalog);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it.skipIf(electronInstalled())('npm start without an Electron binary falls back to the loopback server and prints its URL', async () => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/start.js'), '--catalog', catalog], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+        if (/\?token=[0-9a-f]{64}/.test(text)) resolve(text);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${text}`)));
+    });
+    expect(out).toContain('No desktop window (the Electron binary is not installed)');
+    expect(out).toContain(`catalog: ${catalog}`);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
