@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 export default defineConfig({
   main: {
     build: {
-      // Node-side entries: the Electron bootstrap, the CLI (and loopback server), the job worker.
+      // Node-side entries: the Electron bootstrap, the CLI (and loopback server), the job and inference workers.
       // Dependencies stay external: better-sqlite3 and sharp are native and load from node_modules.
       externalizeDeps: true,
       rollupOptions: {
@@ -13,6 +13,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/cli/index.ts'),
           worker: resolve(__dirname, 'src/main/engine/jobs/worker.ts'),
+          'inference-worker': resolve(__dirname, 'src/main/engine/models/inference-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
       },

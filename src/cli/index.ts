@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, FacetApiError, type FacetApi } from '../shared/client';
 import { TERMINAL_STATES, type JobRequest, type JobSnapshot } from '../shared/contract';
@@ -13,17 +14,27 @@ import { FACET_VERSION } from '../main/engine/version';
 import { assertBuilt, builtLayout } from '../main/layout';
 import { serve } from '../main/serve';
 import { createRouter } from '../main/transport/router';
+import type { ProviderPreference } from '../main/engine/models/providers';
 
 const layout = builtLayout(import.meta.url);
 
 interface GlobalOptions {
   catalog?: string;
   json?: boolean;
+  provider?: ProviderPreference;
+  threads?: number;
 }
 
 function withEngine<T>(cmd: Command, body: (api: FacetApi, engine: Engine, json: boolean) => Promise<T>): Promise<T> {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
-  const engine = createEngine({ catalogDir: resolveCatalogDir(opts.catalog), workerEntry: layout.workerEntry });
+  const engine = createEngine({
+    catalogDir: resolveCatalogDir(opts.catalog),
+    workerEntry: layout.workerEntry,
+    inferenceWorkerEntry: layout.inferenceWorkerEntry,
+    modelsDir: layout.modelsDir,
+    provider: opts.provider,
+    threads: opts.threads,
+  });
   const router = createRouter(engine.handlers);
   const api = createClient({
     send: (method, payload) => router.handle(method, payload),
@@ -127,6 +138,12 @@ export function buildProgram(): Command {
     .version(FACET_VERSION)
     .option('--catalog <path>', 'catalog folder (default: $FACET_CATALOG or the user-data folder)')
     .option('--json', 'machine-readable output on stdout')
+    .addOption(
+      new Option('--provider <name>', 'execution provider for models (auto tries cuda, webgpu, cpu)')
+        .choices(['auto', 'cuda', 'webgpu', 'cpu'])
+        .default('auto'),
+    )
+    .option('--threads <n>', 'onnxruntime threads per inference', (v) => Number.parseInt(v, 10))
     .showHelpAfterError()
     .exitOverride();
 
@@ -142,6 +159,49 @@ export function buildProgram(): Command {
             `originals ${stats.originals} (${(stats.bytes / 2 ** 20).toFixed(1)} MiB)\n` +
             `runtime   node ${info.runtime.node}, ${info.runtime.platform}/${info.runtime.arch}, ${info.runtime.cpus} cpus\n`,
         );
+      });
+    });
+
+  program
+    .command('doctor')
+    .description('models, their hashes, and the execution provider in use (with why faster ones were not)')
+    .option('--no-verify', 'skip re-hashing the model files')
+    .action(async (o: { verify: boolean }, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const report = await api.call('app.doctor', { verify: o.verify });
+        if (json) printJson(report);
+        else {
+          const rt = report.runtime;
+          process.stdout.write(`execution provider: ${rt ? rt.provider : 'unavailable'}\n`);
+          for (const a of rt?.attempts ?? []) process.stdout.write(`  ${a.ok ? 'ok  ' : 'no  '} ${a.provider.padEnd(7)} ${a.reason}\n`);
+          process.stdout.write(`models (${report.modelsDir}):\n`);
+          for (const m of report.models) {
+            const state = !m.present ? 'MISSING' : m.verified === false ? 'HASH MISMATCH' : m.verified ? 'verified' : 'present';
+            process.stdout.write(`  ${m.id.padEnd(16)} ${m.task.padEnd(12)} ${(m.bytes / 2 ** 20).toFixed(1).padStart(5)} MiB  ${m.sha256.slice(0, 16)}  ${state}  (${m.source})\n`);
+          }
+          for (const p of report.problems) process.stdout.write(`problem: ${p}\n`);
+        }
+        if (report.problems.length) process.exitCode = 1;
+      });
+    });
+
+  const models = program.command('models').description('the recognizers and other models Facet runs');
+  models
+    .command('add')
+    .description("register a lab's own ONNX recognizer; ENTRY is a JSON file describing it (see README)")
+    .argument('<file>', 'the .onnx file')
+    .argument('<entry>', 'JSON manifest entry: id, description, input, outputs, embeddingDim, alignment')
+    .action(async (file: string, entryFile: string, _o, cmd: Command) => {
+      let entry: unknown;
+      try {
+        entry = JSON.parse(readFileSync(entryFile, 'utf8'));
+      } catch (e) {
+        throw new Error(`Cannot read the entry ${entryFile}: ${(e as Error).message}`);
+      }
+      await withEngine(cmd, async (api, _engine, json) => {
+        const added = await api.call('models.register', { file: path.resolve(file), entry });
+        if (json) printJson(added);
+        else process.stdout.write(`Registered ${added.id} (${added.sha256.slice(0, 16)}) at ${added.file}\n`);
       });
     });
 
@@ -204,6 +264,8 @@ export function buildProgram(): Command {
         catalogDir: resolveCatalogDir(g.catalog),
         rendererDir: layout.rendererDir,
         workerEntry: layout.workerEntry,
+        inferenceWorkerEntry: layout.inferenceWorkerEntry,
+        modelsDir: layout.modelsDir,
         host: o.host,
         port: o.port,
       });

@@ -74,6 +74,8 @@ async function boot(): Promise<void> {
   const engine = createEngine({
     catalogDir: resolveCatalogDir(argValue('--catalog'), app.getPath('userData')),
     workerEntry: layout.workerEntry,
+    inferenceWorkerEntry: layout.inferenceWorkerEntry,
+    modelsDir: layout.modelsDir,
   });
 
   // The window may display stored originals and nothing else from disk.

@@ -11,6 +11,8 @@ export interface ServeOptions {
   catalogDir: string;
   rendererDir: string;
   workerEntry?: WorkerEntry;
+  inferenceWorkerEntry?: WorkerEntry;
+  modelsDir?: string;
   host?: string;
   port?: number;
 }
@@ -22,7 +24,12 @@ export interface RunningService {
 }
 
 export async function serve(options: ServeOptions): Promise<RunningService> {
-  const engine = createEngine({ catalogDir: options.catalogDir, workerEntry: options.workerEntry });
+  const engine = createEngine({
+    catalogDir: options.catalogDir,
+    workerEntry: options.workerEntry,
+    inferenceWorkerEntry: options.inferenceWorkerEntry,
+    modelsDir: options.modelsDir,
+  });
   let server: LoopbackServer;
   try {
     server = await startLoopbackServer({
@@ -37,6 +44,11 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     await engine.close();
     throw e;
   }
+  // Choose the execution provider now, not on the first analysis, so the doctor shows it at once.
+  // A missing model set is reported by the doctor, not here.
+  Promise.resolve()
+    .then(() => engine.inference().info())
+    .catch(() => undefined);
   return {
     engine,
     server,

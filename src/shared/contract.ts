@@ -101,6 +101,11 @@ export type JobProgress = z.infer<typeof JobProgress>;
 
 const jobCommon = {
   id: JobId,
+  /**
+   * Grows with every change. Replies and events can arrive in either order; a snapshot with a
+   * lower revision than one already seen is stale and must be ignored.
+   */
+  revision: z.number().int().nonnegative(),
   state: JobState,
   progress: JobProgress,
   createdAt: z.string(),
@@ -141,6 +146,36 @@ export const AppInfo = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
+export const ProviderName = z.enum(['cuda', 'webgpu', 'cpu']);
+
+export const DoctorReport = z.object({
+  modelsDir: z.string(),
+  models: z.array(
+    z.object({
+      id: z.string(),
+      task: z.string(),
+      file: z.string(),
+      bytes: z.number().int(),
+      sha256: z.string(),
+      present: z.boolean(),
+      /** null: not checked in this run. */
+      verified: z.boolean().nullable(),
+      source: z.string(),
+    }),
+  ),
+  runtime: z
+    .object({
+      provider: ProviderName,
+      attempts: z.array(z.object({ provider: ProviderName, ok: z.boolean(), reason: z.string() })),
+      threads: z.number().int().nullable(),
+      maxBatch: z.number().int(),
+    })
+    .nullable(),
+  /** Why the runtime could not start, when it could not. */
+  problems: z.array(z.string()),
+});
+export type DoctorReport = z.infer<typeof DoctorReport>;
+
 const Empty = z.object({}).strict();
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +183,11 @@ const Empty = z.object({}).strict();
 
 export const methods = {
   'app.info': { request: Empty, response: AppInfo },
+  'app.doctor': { request: z.object({ verify: z.boolean().default(false) }).strict(), response: DoctorReport },
+  'models.register': {
+    request: z.object({ file: AbsolutePath, entry: z.unknown() }).strict(),
+    response: z.object({ id: z.string(), sha256: Sha256, file: z.string() }),
+  },
   'catalog.stats': {
     request: Empty,
     response: z.object({ originals: z.number().int(), bytes: z.number().int() }),

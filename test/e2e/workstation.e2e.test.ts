@@ -59,6 +59,14 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.getByRole('heading', { name: 'Settings & doctor' }).waitFor();
     expect(page.url()).toMatch(/#\/settings$/);
     expect(await page.getByTestId('catalog-dir').textContent()).toBe(app.catalogDir);
+    // The doctor: execution provider in use, why faster ones were not used, models with hashes.
+    await page.getByTestId('provider').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('provider').textContent()).toMatch(/Inference runs on (CPU|WEBGPU|CUDA)/);
+    const attempts = await page.getByRole('list', { name: 'Execution provider attempts' }).getByRole('listitem').allTextContents();
+    expect(attempts.at(-1)).toMatch(/probe model ran correctly/);
+    const rows = page.getByRole('table', { name: 'Models' }).getByRole('row');
+    await expect.poll(() => rows.filter({ hasText: 'verified' }).count()).toBeGreaterThanOrEqual(6);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'doctor.png') });
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
     expect(await page.getByText('No jobs in this session yet.').isVisible()).toBe(true);
@@ -113,9 +121,19 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'job-progress.png') });
 
     await page.getByRole('button', { name: 'Cancel Import images' }).click();
-    await page.getByRole('link', { name: 'Jobs' }).click();
-    const job = page.locator('[data-state="cancelled"]').first();
-    await job.waitFor({ timeout: 30_000 });
+    try {
+      // The running badge goes once the job has stopped; then the Jobs page shows it cancelled.
+      await page.getByRole('link', { name: /Jobs\s*1/ }).waitFor({ state: 'detached', timeout: 30_000 });
+      await page.getByRole('link', { name: 'Jobs' }).click();
+      await page.locator('[data-state="cancelled"]').first().waitFor({ timeout: 10_000 });
+    } catch (e) {
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cancel-failure.png') });
+      const jobs = await page.evaluate(async () => {
+        const res = await fetch('/api/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        return JSON.stringify((await res.json()).data.map((j: { state: string; progress: unknown }) => [j.state, j.progress]));
+      });
+      throw new Error(`${(e as Error).message}\nengine's jobs: ${jobs}`);
+    }
     const summary = page.getByTestId('ingest-result').first();
     const text = (await summary.textContent()) ?? '';
     const added = Number(/(\d+) added/.exec(text)?.[1]);

@@ -55,6 +55,11 @@ describe('jobs run in worker threads with progress, results, per-file errors and
     expect(mine.map((e) => e.state)).toContain('running');
     expect(mine.at(-1)?.state).toBe('succeeded');
     expect(mine.at(-1)?.progress).toMatchObject({ done: 17, total: 17 });
+    // Revisions order snapshots, so a late reply can never overwrite a newer event.
+    const revisions = mine.map((e) => e.revision);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    expect(engine.jobs.get(started.id).revision).toBe(revisions.at(-1));
   });
 
   it('a second import of the same folder adds nothing', async () => {

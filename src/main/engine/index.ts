@@ -3,15 +3,29 @@
  * HTTP, CLI) reach it only through `handlers`, which implement the shared contract.
  */
 import os from 'node:os';
+import path from 'node:path';
 import type { FacetEvent, Method, ParsedReq, Res } from '../../shared/contract';
 import { Catalog } from './catalog/catalog';
 import { JobManager, type WorkerEntry } from './jobs/manager';
+import { InferenceService } from './models/inference';
+import type { ProviderPreference } from './models/providers';
+import { registerRecognizer, RegistrationError } from './models/byo';
+import { defaultModelsDir, ModelRegistry } from './models/registry';
+import { EngineError } from './errors';
+import type { DoctorReport } from '../../shared/contract';
 import { FACET_VERSION } from './version';
 
 export interface EngineOptions {
   catalogDir: string;
   workerEntry?: WorkerEntry;
   jobConcurrency?: number;
+  /** resources/models (ONNX files + manifest.json). */
+  modelsDir?: string;
+  inferenceWorkerEntry?: WorkerEntry;
+  /** Execution provider: 'auto' tries CUDA, then WebGPU, then CPU. */
+  provider?: ProviderPreference;
+  /** onnxruntime intra-op threads. */
+  threads?: number;
 }
 
 export type Handlers = { [M in Method]: (request: ParsedReq<M>) => Promise<Res<M>> | Res<M> };
@@ -20,6 +34,9 @@ export interface Engine {
   readonly catalog: Catalog;
   readonly jobs: JobManager;
   readonly handlers: Handlers;
+  /** Model inference, started on first use. */
+  inference(): InferenceService;
+  doctor(verify: boolean): Promise<DoctorReport>;
   subscribe(listener: (event: FacetEvent) => void): () => void;
   /** File and format of a catalogued original, for the doors that display it. */
   resolveMedia(sha256: string): { file: string; format: string } | undefined;
@@ -34,6 +51,46 @@ export function createEngine(options: EngineOptions): Engine {
     concurrency: options.jobConcurrency,
   });
 
+  const modelsDir = options.modelsDir ?? defaultModelsDir();
+  const userModelsDir = path.join(catalog.dir, 'models');
+  let inference: InferenceService | undefined;
+  const getInference = (): InferenceService =>
+    (inference ??= new InferenceService({
+      modelsDir,
+      userModelsDir,
+      workerEntry: options.inferenceWorkerEntry,
+      preference: options.provider,
+      threads: options.threads,
+    }));
+
+  async function doctor(verify: boolean): Promise<DoctorReport> {
+    const problems: string[] = [];
+    let models: DoctorReport['models'] = [];
+    let runtime: DoctorReport['runtime'] = null;
+    try {
+      const registry = new ModelRegistry(modelsDir, userModelsDir);
+      models = registry.status(verify).map((s) => ({
+        id: s.entry.id,
+        task: s.entry.task,
+        file: s.path,
+        bytes: s.entry.bytes,
+        sha256: s.entry.sha256,
+        present: s.present,
+        verified: s.verified,
+        source: `${s.entry.source.package}@${s.entry.source.version}`,
+      }));
+      for (const m of models) {
+        if (!m.present) problems.push(`${m.id}: file missing (${m.file})`);
+        else if (m.verified === false) problems.push(`${m.id}: file does not match its manifest hash`);
+      }
+      const info = await getInference().info();
+      runtime = { provider: info.choice.provider, attempts: info.choice.attempts, threads: info.threads, maxBatch: info.maxBatch };
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+    return { modelsDir, models, runtime, problems };
+  }
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'Facet' as const,
@@ -42,6 +99,19 @@ export function createEngine(options: EngineOptions): Engine {
       schemaVersion: catalog.schemaVersion,
       runtime: { node: process.versions.node, platform: process.platform, arch: process.arch, cpus: os.cpus().length },
     }),
+    'app.doctor': (r) => doctor(r.verify),
+    'models.register': async (r) => {
+      try {
+        const entry = await registerRecognizer(modelsDir, userModelsDir, r.file, r.entry);
+        // A new model: the next inference starts a fresh worker that sees it.
+        await inference?.close();
+        inference = undefined;
+        return { id: entry.id, sha256: entry.sha256, file: path.join(userModelsDir, entry.file) };
+      } catch (e) {
+        if (e instanceof RegistrationError) throw new EngineError('invalid_request', e.message);
+        throw e;
+      }
+    },
     'catalog.stats': () => catalog.stats(),
     'catalog.originals': (r) => catalog.listOriginals(r.offset, r.limit, r.query),
     'jobs.start': (r) => jobs.start(r),
@@ -54,6 +124,8 @@ export function createEngine(options: EngineOptions): Engine {
     catalog,
     jobs,
     handlers,
+    inference: getInference,
+    doctor,
     subscribe: (listener) => jobs.onUpdate((job) => listener({ type: 'job', job })),
     resolveMedia(sha256) {
       const original = catalog.getOriginal(sha256);
@@ -61,6 +133,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     async close() {
       await jobs.close();
+      await inference?.close();
       catalog.close();
     },
   };

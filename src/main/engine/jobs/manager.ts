@@ -78,6 +78,7 @@ export class JobManager {
     const snapshot = JobSnapshot.parse({
       id,
       kind: request.kind,
+      revision: 0,
       state: 'queued',
       progress: { done: 0, total: null, message: 'Waiting to start' },
       createdAt: now(),
@@ -226,6 +227,8 @@ export class JobManager {
   }
 
   private emit(id: string): void {
+    const job = this.jobs.get(id);
+    if (job) job.snapshot.revision += 1;
     const snapshot = this.get(id);
     for (const l of this.listeners) l(snapshot);
   }

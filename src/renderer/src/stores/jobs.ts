@@ -15,6 +15,8 @@ export const useJobs = defineStore('jobs', () => {
 
   function upsert(job: JobSnapshot): void {
     const before = byId.value.get(job.id);
+    // A reply can arrive after events that already moved the job on (e.g. cancel's reply after "cancelled").
+    if (before && before.revision >= job.revision) return;
     byId.value.set(job.id, job);
     if (TERMINAL_STATES.includes(job.state) && (!before || !TERMINAL_STATES.includes(before.state))) {
       for (const l of finishedListeners) l(job);
