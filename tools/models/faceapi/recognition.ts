@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelEntry } from '../../../src/main/engine/models/manifest';
-import { GraphBuilder } from '../onnx/builder';
+import { GraphBuilder } from '../../../src/main/engine/onnx/builder';
 import { loadWeights, type Tensor, type WeightGroup } from '../tfjs/weights';
 
 export const INPUT_SIZE = 150;
