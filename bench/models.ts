@@ -49,7 +49,10 @@ async function main(): Promise<void> {
       };
     }
     const { height, width } = entry.input;
-    for (const batch of [1, 16]) {
+    // Some graphs (blazeface, selfie) fix their batch at 1 in the TF.js source.
+    const inputMeta = session.inputMetadata.find((m) => m.name === entry.input.name);
+    const fixedBatch = inputMeta?.isTensor && typeof inputMeta.shape[0] === 'number' && inputMeta.shape[0] > 0;
+    for (const batch of fixedBatch ? [1] : [1, 16]) {
       const dims = [batch, height, width, 3];
       const data = new Float32Array(batch * height * width * 3).map((_, i) => ((i * 7919) % 255) * ((entry.input.range[1] - entry.input.range[0]) / 255) + entry.input.range[0]);
       const feeds = { [entry.input.name]: new ort.Tensor('float32', data, dims) };

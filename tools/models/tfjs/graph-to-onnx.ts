@@ -81,6 +81,7 @@ export function readTfjsModel(modelJsonPath: string): { json: TfjsModelJson; wei
 
 export function convertTfjsGraph(json: TfjsModelJson, weights: Map<string, Tensor>, options: ConvertOptions): GraphBuilder {
   const g = new GraphBuilder(options.graphName);
+  for (const o of options.outputs) g.reserve(o.onnx);
   const nodes = new Map(json.modelTopology.node.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
   const layoutCache = new Map<string, string>();
@@ -407,11 +408,16 @@ export function convertTfjsGraph(json: TfjsModelJson, weights: Map<string, Tenso
         const keep = n.attr?.['keep_dims']?.b ?? false;
         const onnxOp = n.op === 'Mean' ? 'ReduceMean' : n.op === 'Sum' ? 'ReduceSum' : 'ReduceMax';
         const spatial = axes.length === 2 && axes.includes(1) && axes.includes(2);
+        // Opset 13: ReduceSum takes its axes as an input; ReduceMean and ReduceMax as an attribute.
+        const reduce = (input: string, ax: number[]): string =>
+          onnxOp === 'ReduceSum'
+            ? g.op(onnxOp, [input, g.int64s(`${n.name}/axes`, ax)], n.name, { keepdims: keep ? 1 : 0 })
+            : g.op(onnxOp, [input], n.name, { axes: ax, keepdims: keep ? 1 : 0 });
         if (x.layout === 'nchw' && rank === 4 && (keep || spatial)) {
-          const out = g.op(onnxOp, [x.name], n.name, { axes: axes.map((a) => AXIS_TO_NCHW[a] as number).sort(), keepdims: keep ? 1 : 0 });
+          const out = reduce(x.name, axes.map((a) => AXIS_TO_NCHW[a] as number).sort());
           set(n, out, keep ? 'nchw' : 'plain', keep ? 4 : rank - axes.length);
         } else {
-          const out = g.op(onnxOp, [operand(x, 'plain', `${n.name}/x`)], n.name, { axes, keepdims: keep ? 1 : 0 });
+          const out = reduce(operand(x, 'plain', `${n.name}/x`), axes);
           set(n, out, 'plain', keep ? rank : rank - axes.length);
         }
         break;

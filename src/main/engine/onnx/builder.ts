@@ -27,6 +27,7 @@ export class GraphBuilder {
   private readonly inputs: OnnxNs.IValueInfoProto[] = [];
   private readonly outputs: OnnxNs.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
+  private readonly produced = new Set<string>();
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -41,6 +42,11 @@ export class GraphBuilder {
 
   has(name: string): boolean {
     return this.names.has(name);
+  }
+
+  /** Keeps `name` out of fresh() so it can be given later as an explicit output name. */
+  reserve(name: string): void {
+    this.names.add(name);
   }
 
   input(name: string, type: ElemType, dims: Dim[]): string {
@@ -86,8 +92,15 @@ export class GraphBuilder {
 
   /** Adds a node; returns its output names (fresh ones named after `hint` unless given). */
   node(op: string, inputs: string[], hint: string, attrs: Record<string, AttrValue> = {}, outputs?: string[] | number): string[] {
-    const outs =
-      Array.isArray(outputs) ? outputs.map((o) => (this.names.add(o), o)) : Array.from({ length: outputs ?? 1 }, (_, i) => this.fresh(i ? `${hint}:${i}` : hint));
+    if (Array.isArray(outputs)) {
+      for (const o of outputs) {
+        if (this.produced.has(o)) throw new Error(`tensor ${o} is produced twice in graph ${this.name}`);
+      }
+    }
+    const outs = Array.isArray(outputs)
+      ? outputs.map((o) => (this.names.add(o), o))
+      : Array.from({ length: outputs ?? 1 }, (_, i) => this.fresh(i ? `${hint}:${i}` : hint));
+    for (const o of outs) this.produced.add(o);
     this.nodes.push({
       opType: op,
       name: this.fresh(`${hint}/${op}`),
