@@ -54,6 +54,19 @@ describe('facet CLI (built)', () => {
     expect(list.items).toHaveLength(2);
   });
 
+  it('doctor reports the execution provider and verified model hashes (and waits for the runtime)', () => {
+    const r = facet(['--catalog', catalog, '--json', 'doctor']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.problems).toEqual([]);
+    expect(report.runtime.attempts.at(-1)).toMatchObject({ ok: true, provider: report.runtime.provider });
+    expect(report.models.length).toBeGreaterThanOrEqual(7);
+    expect(report.models.every((m: { verified: boolean }) => m.verified)).toBe(true);
+    const text = facet(['--catalog', catalog, '--provider', 'cpu', 'doctor']);
+    expect(text.stdout).toMatch(/^execution provider: cpu/m);
+    expect(text.stdout).toMatch(/faceres\s+recognizer .* verified/);
+  });
+
   it('store verify exits 0 on an intact store', () => {
     const r = facet(['--catalog', catalog, 'store', 'verify']);
     expect(r.code).toBe(0);

@@ -71,6 +71,7 @@ export class InferenceService {
       const w = this.waiting.get(reply.id);
       if (!w) return;
       this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref();
       if (reply.type === 'error') w.reject(new Error(reply.message));
       else w.resolve(reply);
     });
@@ -81,6 +82,7 @@ export class InferenceService {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`The inference worker stopped (exit code ${code}).`)));
+    // Held only while requests are in flight: an idle runtime must not keep a CLI process alive.
     worker.unref();
     this.worker = worker;
     return worker;
@@ -90,6 +92,7 @@ export class InferenceService {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.waiting.size === 0) worker.ref();
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ ...req, id }, transfer);
     });
