@@ -2,7 +2,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InferenceService } from '../../src/main/engine/models/inference';
-import { ARCFACE_112 } from '../../src/main/engine/models/manifest';
+import { ARCFACE_112, scaledTemplate } from '../../src/main/engine/models/manifest';
 import {
   alignmentResidual,
   applySimilarity,
@@ -14,6 +14,7 @@ import {
 } from '../../src/main/engine/vision/align';
 import { detectFaces } from '../../src/main/engine/vision/detect';
 import { decodeRgb } from '../../src/main/engine/vision/image';
+import { alignFive, faceLandmarks } from '../../src/main/engine/vision/landmarks';
 import { hasSharedData, noiseImage, REPO_ROOT, SHARED_DATA } from '../helpers/fixtures';
 import { cosine } from '../helpers/math';
 
@@ -134,5 +135,47 @@ describe('BlazeFace detection on real photos', () => {
     console.log(`faceres cosine: Bush/Bush ${same.toFixed(3)}, Bush/Powell ${cosine(bush1, powell).toFixed(3)}, Bush/Blair ${cosine(bush1, blair).toFixed(3)}`);
     expect(same).toBeGreaterThan(cosine(bush1, powell));
     expect(same).toBeGreaterThan(cosine(bush1, blair));
+  });
+
+  it.skipIf(!hasSharedData)('FaceMesh landmarks agree with the detector and give the five alignment points', async () => {
+    for (const [person, n] of [['George_W_Bush', 1], ['Colin_Powell', 2], ['Serena_Williams', 1]] as const) {
+      const img = await decodeRgb(lfw(person, n));
+      const [face] = await detectFaces(img, inference);
+      const lm = await faceLandmarks(img, face!, inference);
+      expect(lm.mesh).toHaveLength(468);
+      expect(lm.confidence, person).toBeGreaterThan(0.5);
+      const [rEye, lEye, nose, mRight, mLeft] = lm.five as [Point, Point, Point, Point, Point];
+      const [dRight, dLeft, , dMouth] = face!.keypoints as [Point, Point, Point, Point];
+      const iod = Math.hypot(lEye[0] - rEye[0], lEye[1] - rEye[1]);
+      // Mesh eye centres within a fifth of the inter-ocular distance of the detector's eyes.
+      expect(Math.hypot(rEye[0] - dRight[0], rEye[1] - dRight[1]), `${person} right eye`).toBeLessThan(iod / 5);
+      expect(Math.hypot(lEye[0] - dLeft[0], lEye[1] - dLeft[1]), `${person} left eye`).toBeLessThan(iod / 5);
+      expect(mRight[0]).toBeLessThan(dMouth[0]);
+      expect(mLeft[0]).toBeGreaterThan(dMouth[0]);
+      expect(nose[1]).toBeGreaterThan(rEye[1]);
+      expect(nose[1]).toBeLessThan(mRight[1]);
+    }
+  });
+
+  it.skipIf(!hasSharedData)('five-point crops separate people for each recognizer', async () => {
+    const recognizers = [
+      ['faceres', 224],
+      ['mobileface', 112],
+    ] as const;
+    for (const [model, size] of recognizers) {
+      const embed = async (file: string): Promise<Float32Array> => {
+        const img = await decodeRgb(file);
+        const [face] = await detectFaces(img, inference);
+        const lm = await faceLandmarks(img, face!, inference);
+        const crop = warpSimilarity(img, alignFive(lm.five, scaledTemplate(size)), size, size);
+        return (await inference.run(model, crop))['embedding']!.data;
+      };
+      const a1 = await embed(lfw('George_W_Bush', 1));
+      const a2 = await embed(lfw('George_W_Bush', 2));
+      const b = await embed(lfw('Colin_Powell', 1));
+      const c = await embed(lfw('Serena_Williams', 1));
+      console.log(`${model}: same ${cosine(a1, a2).toFixed(3)}, different ${cosine(a1, b).toFixed(3)} ${cosine(a1, c).toFixed(3)}`);
+      expect(cosine(a1, a2), model).toBeGreaterThan(Math.max(cosine(a1, b), cosine(a1, c)));
+    }
   });
 });
