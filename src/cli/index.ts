@@ -235,6 +235,36 @@ export function buildProgram(): Command {
       });
     });
 
+  const audit = program.command('audit').description('the append-only, hash-chained audit log');
+  audit
+    .command('verify')
+    .description('check the whole hash chain; exit code 3 when any entry was edited, removed or cut off')
+    .action(async (_o, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const report = await api.call('audit.verify', {});
+        if (json) printJson(report);
+        else {
+          process.stdout.write(`${report.entries} entries, head ${report.head.slice(0, 16)}: ${report.ok ? 'intact' : 'TAMPERED'}\n`);
+          for (const p of report.problems) {
+            const where = p.kind === 'gap' ? `between ${p.afterSeq} and ${p.nextSeq}` : p.kind === 'truncated' ? `last entry ${p.lastSeq}, recorded head ${p.recordedSeq}` : `entry ${p.seq}`;
+            process.stdout.write(`  ${p.kind.padEnd(12)} ${where}\n`);
+          }
+        }
+        if (!report.ok) process.exitCode = 3;
+      });
+    });
+  audit
+    .command('log')
+    .description('the newest audit entries')
+    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .action(async (o: { limit: number }, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const entries = await api.call('audit.list', { limit: o.limit });
+        if (json) return printJson(entries);
+        for (const e of entries) process.stdout.write(`${String(e.seq).padStart(6)}  ${e.at}  ${e.actor.padEnd(10)} ${e.action.padEnd(14)} ${JSON.stringify(e.details)}\n`);
+      });
+    });
+
   program
     .command('originals')
     .description('list stored originals, newest first')

@@ -176,6 +176,32 @@ export const DoctorReport = z.object({
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
 
+export const AuditEntry = z.object({
+  seq: z.number().int().positive(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  details: z.unknown(),
+  prevHash: Sha256.or(z.literal('0'.repeat(64))),
+  hash: Sha256,
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditReport = z.object({
+  entries: z.number().int(),
+  head: z.string(),
+  ok: z.boolean(),
+  problems: z.array(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('edited'), seq: z.number().int() }),
+      z.object({ kind: z.literal('broken-link'), seq: z.number().int(), expectedPrev: z.string() }),
+      z.object({ kind: z.literal('gap'), afterSeq: z.number().int(), nextSeq: z.number().int() }),
+      z.object({ kind: z.literal('truncated'), recordedSeq: z.number().int(), lastSeq: z.number().int() }),
+    ]),
+  ),
+});
+export type AuditReport = z.infer<typeof AuditReport>;
+
 const Empty = z.object({}).strict();
 
 // ---------------------------------------------------------------------------------------------
@@ -202,6 +228,11 @@ export const methods = {
       .strict(),
     response: z.object({ total: z.number().int(), items: z.array(Original) }),
   },
+  'audit.list': {
+    request: z.object({ limit: z.number().int().min(1).max(1000).default(100), beforeSeq: z.number().int().positive().optional() }).strict(),
+    response: z.array(AuditEntry),
+  },
+  'audit.verify': { request: Empty, response: AuditReport },
   'jobs.start': { request: JobRequest, response: JobSnapshot },
   'jobs.cancel': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },
   'jobs.get': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },

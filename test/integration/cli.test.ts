@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { cpSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,22 @@ describe('facet CLI (built)', () => {
     const r = facet(['--catalog', catalog, 'store', 'verify']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('5 originals checked: 5 intact, 0 missing, 0 altered');
+  });
+
+  it('audit verify checks the chain the imports wrote, and exits 3 once it is tampered with', () => {
+    const log = JSON.parse(facet(['--catalog', catalog, '--json', 'audit', 'log', '--limit', '50']).stdout);
+    expect(log.filter((e: { action: string }) => e.action === 'original.add')).toHaveLength(5);
+    const ok = facet(['--catalog', catalog, 'audit', 'verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^\d+ entries, head [0-9a-f]{16}: intact/);
+    const copy = path.join(tmp.dir, 'tampered');
+    cpSync(catalog, copy, { recursive: true });
+    const db = new Database(path.join(copy, 'catalog.sqlite'));
+    db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone else' WHERE seq = 1");
+    db.close();
+    const bad = facet(['--catalog', copy, 'audit', 'verify']);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/TAMPERED\n\s+edited\s+entry 1/);
   });
 
   it('reports invalid input clearly with a non-zero exit', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Handlers } from '../../src/main/engine';
 import { createRouter } from '../../src/main/transport/router';
+import { LATEST_SCHEMA_VERSION } from '../../src/main/engine/catalog/migrations';
 import { METHOD_NAMES } from '../../src/shared/contract';
 import { tempDir } from '../helpers/fixtures';
 
@@ -20,7 +21,7 @@ describe('router: the one validation point of every door', () => {
 
   it('answers a valid call with the engine data', async () => {
     const res = await router.handle('app.info', {});
-    expect(res).toMatchObject({ ok: true, data: { name: 'Facet', catalogDir: tmp.dir, schemaVersion: 1 } });
+    expect(res).toMatchObject({ ok: true, data: { name: 'Facet', catalogDir: tmp.dir, schemaVersion: LATEST_SCHEMA_VERSION } });
   });
 
   it('rejects an unknown method, naming the known ones', async () => {

@@ -113,6 +113,8 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
     'catalog.stats': () => catalog.stats(),
+    'audit.list': (r) => catalog.audit.list(r.limit, r.beforeSeq),
+    'audit.verify': () => catalog.audit.verify(),
     'catalog.originals': (r) => catalog.listOriginals(r.offset, r.limit, r.query),
     'jobs.start': (r) => jobs.start(r),
     'jobs.cancel': (r) => jobs.cancel(r.id),

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Original } from '../../../shared/contract';
 import { LATEST_SCHEMA_VERSION, migrations } from './migrations';
+import { AuditLog } from './audit';
 import { ContentStore } from './store';
 
 export class CatalogError extends Error {
@@ -52,11 +53,13 @@ export class Catalog {
   readonly dir: string;
   readonly db: Database.Database;
   readonly store: ContentStore;
+  readonly audit: AuditLog;
 
   private constructor(dir: string, db: Database.Database) {
     this.dir = dir;
     this.db = db;
     this.store = new ContentStore(path.join(dir, 'store'));
+    this.audit = new AuditLog(db, path.join(dir, 'audit.head'));
   }
 
   static open(dir: string): Catalog {
@@ -114,6 +117,17 @@ export class Catalog {
 
   hasOriginal(sha256: string): boolean {
     return this.db.prepare('SELECT 1 FROM originals WHERE sha256 = ?').get(sha256) !== undefined;
+  }
+
+  /** Catalogues an original and records it in the audit log, atomically. */
+  addOriginal(o: NewOriginal, actor: string): boolean {
+    const added = this.db.transaction(() => {
+      const inserted = this.insertOriginal(o);
+      if (inserted) this.audit.append(actor, 'original.add', { sha256: o.sha256, name: o.originalName, source: o.sourcePath, bytes: o.bytes });
+      return inserted;
+    })();
+    if (added) this.audit.syncHead();
+    return added;
   }
 
   /** Returns false when the original was already catalogued (same bytes). */

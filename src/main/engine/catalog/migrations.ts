@@ -27,6 +27,26 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX originals_name ON originals (original_name);
     `,
   },
+  {
+    version: 2,
+    name: 'append-only, hash-chained audit log',
+    sql: `
+      CREATE TABLE audit_log (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        details   TEXT NOT NULL,
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash      TEXT NOT NULL CHECK (length(hash) = 64)
+      ) STRICT;
+      -- Through Facet the log only grows; edits made behind its back break the hash chain.
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -8,6 +8,8 @@ export interface JobContext {
   /** Aborted when the user cancels; jobs check it between units of work and return partial results. */
   readonly signal: AbortSignal;
   readonly catalog: Catalog;
+  /** Who the work is done for, as recorded in the audit log. */
+  readonly actor: string;
   progress(done: number, total: number | null, message: string): void;
 }
 

@@ -2,6 +2,7 @@
  * Entry of a job worker thread. One worker runs one job with its own catalog connection, so long
  * work never blocks the thread that serves the UI.
  */
+import { userInfo } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Catalog } from '../catalog/catalog';
 import { jobKinds } from './kinds';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     const ctx: JobContext = {
       signal: controller.signal,
       catalog,
+      actor: userInfo().username,
       progress(done, total, message) {
         // Throttled: a 13k-file import would otherwise flood every door with events.
         const update: WorkerMessage = { type: 'progress', done, total, message };

@@ -66,7 +66,7 @@ async function ingestOne(
   const probe = await probeImage(data);
   // The store file goes first: a row never points at a file that is not fully on disk.
   await ctx.catalog.store.put(data, sha);
-  const added = ctx.catalog.insertOriginal({
+  const added = ctx.catalog.addOriginal({
     sha256: sha,
     bytes: data.byteLength,
     format: probe.format,
@@ -74,7 +74,7 @@ async function ingestOne(
     height: probe.height,
     originalName: path.basename(file),
     sourcePath: file,
-  });
+  }, ctx.actor);
   if (added) result.added += 1;
   else result.duplicates.push({ path: file, sha256: sha });
 }

@@ -1,0 +1,139 @@
+/**
+ * The audit log: every row carries the SHA-256 of the previous row's hash and its own content, so
+ * an edited, inserted or deleted row breaks the chain at a point `verify` names.
+ */
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+export const GENESIS = '0'.repeat(64);
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+interface Row {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Key-sorted JSON, so the same details always hash the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function rowHash(prevHash: string, seq: number, at: string, actor: string, action: string, details: string): string {
+  return createHash('sha256').update(canonicalJson([prevHash, seq, at, actor, action, details])).digest('hex');
+}
+
+export type AuditProblem =
+  | { kind: 'edited'; seq: number }
+  | { kind: 'broken-link'; seq: number; expectedPrev: string }
+  | { kind: 'gap'; afterSeq: number; nextSeq: number }
+  | { kind: 'truncated'; recordedSeq: number; lastSeq: number };
+
+export interface AuditReport {
+  entries: number;
+  head: string;
+  ok: boolean;
+  problems: AuditProblem[];
+}
+
+export class AuditLog {
+  /**
+   * `headFile` keeps the last sequence number and hash outside the database: deleting rows from
+   * the end of the chain leaves no broken link inside it, but no longer matches this file.
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly headFile?: string,
+  ) {}
+
+  private readHead(): { seq: number; hash: string } | undefined {
+    if (!this.headFile || !existsSync(this.headFile)) return undefined;
+    const [seq, hash] = readFileSync(this.headFile, 'utf8').trim().split(' ');
+    return { seq: Number(seq), hash: hash ?? '' };
+  }
+
+  /** Appends one entry inside the caller's transaction (or its own). */
+  append(actor: string, action: string, details: unknown): AuditEntry {
+    const write = this.db.transaction((): AuditEntry => {
+      const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS;
+      const at = new Date().toISOString();
+      const text = canonicalJson(details);
+      const hash = rowHash(prevHash, seq, at, actor, action, text);
+      this.db
+        .prepare('INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(seq, at, actor, action, text, prevHash, hash);
+      return { seq, at, actor, action, details, prevHash, hash };
+    });
+    const entry = this.db.inTransaction ? write() : write.immediate();
+    // Inside a caller's transaction the head is written by syncHead() once that commits.
+    if (!this.db.inTransaction) this.syncHead();
+    return entry;
+  }
+
+  /** Records the committed chain's last entry in the head file. */
+  syncHead(): void {
+    if (!this.headFile) return;
+    const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    if (last) writeFileSync(this.headFile, `${last.seq} ${last.hash}\n`);
+  }
+
+  list(limit = 100, beforeSeq?: number): AuditEntry[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_log ${beforeSeq ? 'WHERE seq < ?' : ''} ORDER BY seq DESC LIMIT ?`)
+      .all(...(beforeSeq ? [beforeSeq, limit] : [limit])) as Row[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      details: JSON.parse(r.details) as unknown,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    }));
+  }
+
+  /** Walks the whole chain; reports every row whose content or link does not check out. */
+  verify(): AuditReport {
+    const problems: AuditProblem[] = [];
+    let prev = GENESIS;
+    let prevSeq = 0;
+    let entries = 0;
+    for (const raw of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate()) {
+      const r = raw as Row;
+      entries++;
+      if (r.seq !== prevSeq + 1) problems.push({ kind: 'gap', afterSeq: prevSeq, nextSeq: r.seq });
+      if (r.prev_hash !== prev) problems.push({ kind: 'broken-link', seq: r.seq, expectedPrev: prev });
+      if (rowHash(r.prev_hash, r.seq, r.at, r.actor, r.action, r.details) !== r.hash) problems.push({ kind: 'edited', seq: r.seq });
+      prev = r.hash;
+      prevSeq = r.seq;
+    }
+    const recorded = this.readHead();
+    if (recorded && (recorded.seq !== prevSeq || recorded.hash !== prev)) {
+      problems.push({ kind: 'truncated', recordedSeq: recorded.seq, lastSeq: prevSeq });
+    }
+    return { entries, head: prev, ok: problems.length === 0, problems };
+  }
+}
