@@ -72,6 +72,5 @@ export function alignmentResidual(t: Similarity, src: Point[], dst: Point[]): nu
 
 /** The aligned crop: output pixel q takes the source pixel at T^-1(q), where T maps image -> crop. */
 export function warpSimilarity(img: RgbImage, imageToCrop: Similarity, width: number, height: number): Float32Array {
-  const back = invertSimilarity(imageToCrop);
-  return resample(img, width, height, (x, y) => applySimilarity(back, [x, y]));
+  return resample(img, width, height, invertSimilarity(imageToCrop));
 }

@@ -96,7 +96,7 @@ export function decodeBlazeface(scores: Float32Array, boxes: Float32Array, scale
 export function detectorInput(img: RgbImage): { input: Float32Array; scale: number } {
   const side = Math.max(img.width, img.height);
   const scale = side / DETECTOR_SIZE;
-  const input = resample(img, DETECTOR_SIZE, DETECTOR_SIZE, (x, y) => [x * scale, y * scale], 0);
+  const input = resample(img, DETECTOR_SIZE, DETECTOR_SIZE, { a: scale, b: 0, tx: 0, ty: 0 }, 0);
   for (let i = 0; i < input.length; i++) input[i] = (input[i] as number) / 127.5 - 1;
   return { input, scale };
 }
