@@ -125,6 +125,12 @@ describe('converted models match TF.js on real photos', () => {
     }
   });
 
+  it('conversion is deterministic: rebuilding reproduces every hash the set-up recorded', async () => {
+    const { buildAll } = await import('../../tools/models/build');
+    const rebuilt = await buildAll();
+    expect(rebuilt.map((b) => [b.entry.id, b.entry.sha256])).toEqual(registry.manifest.models.map((m) => [m.id, m.sha256]));
+  });
+
   it('the manifest records real source hashes', () => {
     for (const m of registry.manifest.models) {
       expect(m.source.files.length).toBeGreaterThan(0);
