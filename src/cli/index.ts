@@ -112,7 +112,8 @@ function reportJob(job: JobSnapshot, json: boolean): void {
     const r = job.result;
     process.stdout.write(
       `${r.files} image files: ${r.added} added, ${r.duplicates.length} already in the catalog, ` +
-        `${r.errors.length} errors${r.skipped ? `, ${r.skipped} not reached` : ''}\n`,
+        `${r.errors.length} errors${r.skipped ? `, ${r.skipped} not reached` : ''}` +
+        `${r.analyzed ? `; ${r.analyzed} analysed, ${r.faces} faces` : ''}\n`,
     );
     for (const e of r.errors) process.stdout.write(`  error  ${e.path}: ${e.message}\n`);
   } else if (job.kind === 'store.verify' && job.result) {
@@ -210,13 +211,21 @@ export function buildProgram(): Command {
     .description('store image files and folders in the catalog (content-addressed, never modified)')
     .argument('<paths...>', 'image files or folders')
     .option('--no-recursive', 'do not descend into sub-folders')
-    .action(async (paths: string[], o: { recursive: boolean }, cmd: Command) => {
+    .option('--subject <name>', 'the person every imported portrait shows')
+    .option('--subject-from-folder', "each file's folder name is its subject (LFW layout)")
+    .option('--analyze', 'detect, landmark, align and embed every face')
+    .option('--recognizers <ids>', 'recognizers to embed with, comma-separated', 'faceres')
+    .action(async (paths: string[], o: { recursive: boolean; subject?: string; subjectFromFolder?: boolean; analyze?: boolean; recognizers: string }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
-        const job = await runJob(
-          api,
-          { kind: 'store.ingest', params: { paths: paths.map((p) => path.resolve(p)), recursive: o.recursive } },
-          json,
-        );
+        const params = {
+          paths: paths.map((p) => path.resolve(p)),
+          recursive: o.recursive,
+          subjectFromFolder: Boolean(o.subjectFromFolder),
+          analyze: Boolean(o.analyze),
+          recognizers: o.recognizers.split(',').map((r) => r.trim()).filter(Boolean),
+          ...(o.subject ? { subject: o.subject } : {}),
+        };
+        const job = await runJob(api, { kind: 'store.ingest', params }, json);
         reportJob(job, json);
         process.exitCode = exitCodeFor(job);
       });

@@ -54,8 +54,16 @@ export const IngestParams = z
   .object({
     paths: z.array(AbsolutePath).min(1, 'name at least one file or folder').max(10_000),
     recursive: z.boolean().default(true),
+    /** Subject (identity) of every imported portrait. */
+    subject: z.string().trim().min(1).max(200).optional(),
+    /** Subject from each file's folder name, as in LFW's Person_Name/Person_Name_0001.jpg. */
+    subjectFromFolder: z.boolean().default(false),
+    /** Detect, landmark, align and embed every face of each new portrait. */
+    analyze: z.boolean().default(false),
+    recognizers: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/)).min(1).max(8).default(['faceres']),
   })
-  .strict();
+  .strict()
+  .refine((p) => !(p.subject && p.subjectFromFolder), { message: 'give either a subject or subjectFromFolder, not both' });
 
 export const VerifyParams = z.object({}).strict();
 
@@ -72,6 +80,9 @@ export type FileError = z.infer<typeof FileError>;
 export const IngestResult = z.object({
   files: z.number().int().nonnegative(),
   added: z.number().int().nonnegative(),
+  /** Portraits analysed, and faces found in them (0 when analysis was not asked for). */
+  analyzed: z.number().int().nonnegative().default(0),
+  faces: z.number().int().nonnegative().default(0),
   duplicates: z.array(z.object({ path: z.string(), sha256: Sha256 })),
   errors: z.array(FileError),
   /** Files not reached because the job was cancelled. */

@@ -45,13 +45,14 @@ export interface Engine {
 
 export function createEngine(options: EngineOptions): Engine {
   const catalog = Catalog.open(options.catalogDir);
+  const modelsDir = options.modelsDir ?? defaultModelsDir();
   const jobs = new JobManager({
     catalogDir: catalog.dir,
     workerEntry: options.workerEntry,
     concurrency: options.jobConcurrency,
+    modelsDir,
+    inferenceWorkerEntry: options.inferenceWorkerEntry,
   });
-
-  const modelsDir = options.modelsDir ?? defaultModelsDir();
   const userModelsDir = path.join(catalog.dir, 'models');
   let inference: InferenceService | undefined;
   const getInference = (): InferenceService =>

@@ -47,6 +47,45 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
   },
+  {
+    version: 3,
+    name: 'subjects, portraits, faces and embeddings',
+    sql: `
+      CREATE TABLE subjects (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE portraits (
+        sha256      TEXT PRIMARY KEY REFERENCES originals (sha256),
+        subject_id  INTEGER REFERENCES subjects (id),
+        state       TEXT NOT NULL CHECK (state IN ('pending', 'analyzed', 'failed')),
+        error       TEXT,
+        analyzed_at TEXT
+      ) STRICT;
+      CREATE INDEX portraits_subject ON portraits (subject_id);
+      CREATE TABLE faces (
+        id        INTEGER PRIMARY KEY,
+        portrait  TEXT NOT NULL REFERENCES portraits (sha256) ON DELETE CASCADE,
+        idx       INTEGER NOT NULL,
+        x REAL NOT NULL, y REAL NOT NULL, width REAL NOT NULL, height REAL NOT NULL,
+        score     REAL NOT NULL,
+        five      TEXT NOT NULL,
+        mesh      BLOB NOT NULL,
+        quality   TEXT NOT NULL,
+        UNIQUE (portrait, idx)
+      ) STRICT;
+      CREATE TABLE embeddings (
+        face_id      INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+        model_id     TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        dim          INTEGER NOT NULL,
+        vector       BLOB NOT NULL,
+        norm         REAL NOT NULL,
+        PRIMARY KEY (face_id, model_id, model_sha256)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

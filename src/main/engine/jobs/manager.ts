@@ -4,8 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
+  JobRequest,
   JobSnapshot,
   TERMINAL_STATES,
+  toIssues,
+  type JobRequest as JobRequestInput,
   type JobState,
   type ParsedJobRequest,
 } from '../../../shared/contract';
@@ -31,6 +34,8 @@ export function defaultWorkerEntry(): WorkerEntry {
 
 export interface JobManagerOptions {
   catalogDir: string;
+  modelsDir?: string;
+  inferenceWorkerEntry?: WorkerEntry;
   workerEntry?: WorkerEntry;
   /** Jobs that may run at once; the rest wait in order. */
   concurrency?: number;
@@ -72,8 +77,12 @@ export class JobManager {
     return () => this.listeners.delete(listener);
   }
 
-  start(request: ParsedJobRequest): JobSnapshot {
+  /** Validates (defaults filled) and queues a job. */
+  start(raw: JobRequestInput): JobSnapshot {
     if (this.closed) throw new EngineError('conflict', 'The engine is shutting down; no new jobs are accepted.');
+    const checked = JobRequest.safeParse(raw);
+    if (!checked.success) throw new EngineError('invalid_request', 'Invalid job request', toIssues(checked.error));
+    const request: ParsedJobRequest = checked.data;
     const id = `job-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const snapshot = JobSnapshot.parse({
       id,
@@ -161,6 +170,8 @@ export class JobManager {
       kind: job.request.kind,
       params: job.request.params,
       catalogDir: this.options.catalogDir,
+      modelsDir: this.options.modelsDir,
+      inferenceWorkerEntry: this.options.inferenceWorkerEntry,
     };
     const worker = new Worker(this.entry.file, { workerData: input, execArgv: this.entry.execArgv ?? [] });
     job.worker = worker;

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { JobKind, JobRequest } from '../../../shared/contract';
 import type { Catalog } from '../catalog/catalog';
+import type { InferenceService } from '../models/inference';
+import type { WorkerEntry } from './manager';
 
 export type ParamsOf<K extends JobKind> = Extract<z.output<typeof JobRequest>, { kind: K }>['params'];
 
@@ -10,6 +12,8 @@ export interface JobContext {
   readonly catalog: Catalog;
   /** Who the work is done for, as recorded in the audit log. */
   readonly actor: string;
+  /** Model inference for this job (started on first use, stopped with the job). */
+  inference(): InferenceService;
   progress(done: number, total: number | null, message: string): void;
 }
 
@@ -31,4 +35,6 @@ export interface WorkerInput {
   kind: JobKind;
   params: unknown;
   catalogDir: string;
+  modelsDir?: string;
+  inferenceWorkerEntry?: WorkerEntry;
 }

@@ -4,7 +4,9 @@
  */
 import { userInfo } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import path from 'node:path';
 import { Catalog } from '../catalog/catalog';
+import { InferenceService } from '../models/inference';
 import { jobKinds } from './kinds';
 import type { JobContext, ManagerMessage, WorkerInput, WorkerMessage } from './types';
 
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   });
 
   let catalog: Catalog | undefined;
+  let inference: InferenceService | undefined;
   try {
     catalog = Catalog.open(input.catalogDir);
     let last = 0;
@@ -29,6 +32,15 @@ async function main(): Promise<void> {
       signal: controller.signal,
       catalog,
       actor: userInfo().username,
+      inference() {
+        if (!input.modelsDir) throw new Error('this engine was started without models');
+        inference ??= new InferenceService({
+          modelsDir: input.modelsDir,
+          userModelsDir: path.join(input.catalogDir, 'models'),
+          workerEntry: input.inferenceWorkerEntry,
+        });
+        return inference;
+      },
       progress(done, total, message) {
         // Throttled: a 13k-file import would otherwise flood every door with events.
         const update: WorkerMessage = { type: 'progress', done, total, message };
@@ -50,6 +62,7 @@ async function main(): Promise<void> {
   } catch (e) {
     post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   } finally {
+    await inference?.close();
     catalog?.close();
     port.close();
   }
