@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   JobRequest,
@@ -13,23 +10,13 @@ import {
   type ParsedJobRequest,
 } from '../../../shared/contract';
 import { EngineError } from '../errors';
+import { workerEntryBeside, type WorkerEntry } from '../workers';
 import type { ManagerMessage, WorkerInput, WorkerMessage } from './types';
 
-/** Where the worker script lives, and how Node must start it. */
-export interface WorkerEntry {
-  file: string;
-  execArgv?: string[];
-}
+export type { WorkerEntry };
 
-/**
- * The worker entry beside this module. Built bundles pass their own (`out/main/worker.js`);
- * from TypeScript sources (tests, tsx) a small .mjs starts worker.ts through tsx.
- */
 export function defaultWorkerEntry(): WorkerEntry {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const fromSource = path.join(here, 'worker-from-source.mjs');
-  if (existsSync(path.join(here, 'worker.ts'))) return { file: fromSource };
-  return { file: path.join(here, 'worker.js') };
+  return workerEntryBeside(import.meta.url, 'worker');
 }
 
 export interface JobManagerOptions {

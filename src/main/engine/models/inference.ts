@@ -2,19 +2,14 @@
  * The engine's one door to model inference. Requests for the same model that arrive together are
  * batched (up to `maxBatch`) into one run in the inference worker, then split back per caller.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { WorkerEntry } from '../jobs/manager';
+import { workerEntryBeside, type WorkerEntry } from '../workers';
 import type { InferenceInit, InferenceReply, InferenceRequest, SessionInfo, TensorData } from './protocol';
 import type { ProviderChoice, ProviderPreference } from './providers';
 import { ModelRegistry } from './registry';
 
 export function defaultInferenceWorkerEntry(): WorkerEntry {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  if (existsSync(path.join(here, 'inference-worker.ts'))) return { file: path.join(here, 'inference-worker-from-source.mjs') };
-  return { file: path.join(here, 'inference-worker.js') };
+  return workerEntryBeside(import.meta.url, 'inference-worker');
 }
 
 export interface InferenceOptions {
