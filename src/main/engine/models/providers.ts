@@ -47,7 +47,23 @@ function ortBinaryDir(): string | undefined {
   }
 }
 
+/** Linux: whether a Vulkan loader is installed (WebGPU's Dawn needs it; without it Dawn only prints a warning). */
+function hasVulkanLoader(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean),
+    `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return dirs.some((d) => existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
 async function tryProvider(provider: ProviderName): Promise<ProviderAttempt> {
+  if (provider === 'webgpu' && !hasVulkanLoader()) {
+    return { provider, ok: false, reason: 'no Vulkan loader (libvulkan.so.1) installed; WebGPU needs it and a GPU driver' };
+  }
   if (provider === 'cuda') {
     const dir = ortBinaryDir();
     const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
