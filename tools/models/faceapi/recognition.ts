@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ModelEntry } from '../../../src/main/engine/models/manifest';
 import { GraphBuilder } from '../../../src/main/engine/onnx/builder';
 import { loadWeights, type Tensor, type WeightGroup } from '../tfjs/weights';
+import { tfPads, toOihw, type Padding } from './layers';
 
 export const INPUT_SIZE = 150;
 /** face-api's FaceRecognitionNet.forwardInput: (rgb - MEAN_RGB) / 255. */
@@ -44,17 +45,6 @@ export const FACEAPI_RECOGNIZER: Pick<ModelEntry, 'description' | 'input' | 'out
   head: { kind: 'gap-linear', weight: 'head_weight' },
 };
 
-type Padding = 'same' | 'valid';
-
-/** ONNX pads [top, left, bottom, right] and output size for TF padding; TF 'same' puts the odd pixel at the end. */
-export function tfPads(size: number, kernel: number, stride: number, padding: Padding): { pads: number[]; out: number } {
-  if (padding === 'valid') return { pads: [0, 0, 0, 0], out: Math.floor((size - kernel) / stride) + 1 };
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + kernel - size, 0);
-  const begin = Math.floor(total / 2);
-  return { pads: [begin, begin, total - begin, total - begin], out };
-}
-
 /** Residual blocks in forward order; `down` ones halve the resolution (stride-2 conv, 2x2 average shortcut). */
 const BLOCKS: { name: string; down: boolean }[] = [
   ...['conv32_1', 'conv32_2', 'conv32_3'].map((name) => ({ name, down: false })),
@@ -71,18 +61,6 @@ interface Act {
   name: string;
   channels: number;
   size: number;
-}
-
-/** HWIO -> OIHW. */
-function toOihw(t: Tensor): Float32Array {
-  const [kh, kw, ci, co] = t.shape as [number, number, number, number];
-  const src = t.data as Float32Array;
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o]!;
-  return out;
 }
 
 class Builder {
