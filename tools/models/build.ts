@@ -193,45 +193,90 @@ function buildHuman(spec: HumanModel): Built {
   };
 }
 
-async function buildFaceApi(): Promise<Built> {
-  const { buildFaceApiRecognizer, FACEAPI_RECOGNIZER } = await import('./faceapi/recognition');
+interface FaceApiModel {
+  id: string;
+  task: ModelEntry['task'];
+  net: string;
+  /** Loads the net's builder, its manifest fields and its weight manifest's name (in the package's model/ folder). */
+  load: () => Promise<{ build: (weightsDir: string) => Uint8Array; manifestFile: string; spec: Pick<ModelEntry, 'description' | 'input' | 'outputs'> & Partial<ModelEntry> }>;
+}
+
+/** face-api ships weights and code only: each net's layers are re-expressed by tools/models/faceapi. */
+const FACEAPI_MODELS: FaceApiModel[] = [
+  {
+    id: 'faceapi-resnet',
+    task: 'recognizer',
+    net: 'FaceRecognitionNet (dlib ResNet)',
+    load: async () => {
+      const m = await import('./faceapi/recognition');
+      return {
+        build: m.buildFaceApiRecognizer,
+        manifestFile: m.MANIFEST_FILE,
+        spec: { ...m.FACEAPI_RECOGNIZER, alignment: { kind: 'box', size: [150, 150], margin: 0 } },
+      };
+    },
+  },
+  {
+    id: 'faceapi-landmarks68',
+    task: 'landmarks',
+    net: 'FaceLandmark68Net',
+    load: async () => {
+      const m = await import('./faceapi/landmarks68');
+      return { build: m.buildFaceApiLandmarks68, manifestFile: m.MANIFEST_FILE, spec: m.FACEAPI_LANDMARKS68 };
+    },
+  },
+  {
+    id: 'faceapi-ssd',
+    task: 'detector',
+    net: 'SsdMobilenetv1',
+    load: async () => {
+      const m = await import('./faceapi/ssd');
+      return { build: m.buildFaceApiSsd, manifestFile: m.MANIFEST_FILE, spec: m.FACEAPI_SSD };
+    },
+  },
+];
+
+async function buildFaceApi(model: FaceApiModel): Promise<Built> {
+  const { build, manifestFile, spec } = await model.load();
   const pkg = packageInfo('@vladmandic/face-api');
   const dir = path.join(pkg.dir, 'model');
-  const bytes = buildFaceApiRecognizer(dir);
-  const files = ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'];
-  const d = FACEAPI_RECOGNIZER;
+  const bytes = build(dir);
+  const groups = JSON.parse(readFileSync(path.join(dir, manifestFile), 'utf8')) as { paths: string[] }[];
+  const files = [manifestFile, ...groups.flatMap((g) => g.paths)].map((f) => `model/${f}`);
+  const { input } = spec;
   return {
     bytes,
     entry: {
-      id: 'faceapi-resnet',
-      task: 'recognizer',
-      description: d.description,
+      id: model.id,
+      task: model.task,
+      description: spec.description,
       source: {
         package: '@vladmandic/face-api',
         version: pkg.version,
         files: files.map((f) => ({ path: f, sha256: sha256(readFileSync(path.join(pkg.dir, f))) })),
-        origin: 'face-api.js FaceRecognitionNet (dlib ResNet), architecture re-expressed by tools/models/faceapi',
+        origin: `face-api.js ${model.net}, architecture re-expressed by tools/models/faceapi`,
       },
-      file: 'faceapi-resnet.onnx',
+      file: `${model.id}.onnx`,
       sha256: sha256(bytes),
       bytes: bytes.length,
-      input: { name: d.input.name, layout: 'NHWC', height: 150, width: 150, channels: 3, colorOrder: 'RGB', range: [0, 255], normalization: d.input.normalization },
-      outputs: d.outputs,
-      alignment: { kind: 'box', size: [150, 150], margin: 0 },
-      embeddingDim: 128,
-      head: { kind: 'gap-linear', weight: 'head_weight' },
+      input: { name: input.name, layout: 'NHWC', height: input.height, width: input.width, channels: 3, colorOrder: input.colorOrder, range: input.range, normalization: input.normalization },
+      outputs: spec.outputs,
+      alignment: spec.alignment ?? { kind: 'none' },
+      ...(spec.embeddingDim ? { embeddingDim: spec.embeddingDim } : {}),
+      ...(spec.head ? { head: spec.head } : {}),
       defaultThreshold: null,
+      ...(spec.notes ? { notes: spec.notes } : {}),
     },
   };
 }
 
-export const MODEL_IDS = [...HUMAN_MODELS.map((m) => m.id), 'faceapi-resnet'];
+export const MODEL_IDS = [...HUMAN_MODELS.map((m) => m.id), ...FACEAPI_MODELS.map((m) => m.id)];
 
 /** Builds every model, or those named in `only`. */
 export async function buildAll(only?: string[]): Promise<Built[]> {
   const want = (id: string): boolean => !only?.length || only.includes(id);
   const built = HUMAN_MODELS.filter((m) => want(m.id)).map(buildHuman);
-  if (want('faceapi-resnet')) built.push(await buildFaceApi());
+  for (const m of FACEAPI_MODELS) if (want(m.id)) built.push(await buildFaceApi(m));
   return built;
 }
 
@@ -267,7 +312,7 @@ async function main(): Promise<void> {
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`Built ${built.length} ONNX models into resources/models in ${seconds} s:`);
-  for (const b of built) console.log(`  ${b.entry.id.padEnd(16)} ${(b.entry.bytes / 2 ** 20).toFixed(1).padStart(5)} MiB  ${b.entry.sha256}`);
+  for (const b of built) console.log(`  ${b.entry.id.padEnd(20)} ${(b.entry.bytes / 2 ** 20).toFixed(1).padStart(5)} MiB  ${b.entry.sha256}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
