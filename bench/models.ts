@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelRegistry } from '../src/main/engine/models/registry';
 import { loadReference, tf, useBackend } from '../tools/models/tfjs/reference';
-import { loadFaceApiReference } from '../tools/models/faceapi/reference';
+import { isFaceApiNet, loadFaceApiReference } from '../tools/models/faceapi/reference';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const registry = new ModelRegistry(path.join(ROOT, 'resources/models'));
@@ -35,9 +35,10 @@ async function main(): Promise<void> {
     // Each reference runs the same weights on TF.js and waits for every output's values.
     let runReference: (x: tf.Tensor) => Promise<void>;
     if (entry.source.package === '@vladmandic/face-api') {
-      const faceapi = await loadFaceApiReference();
+      if (!isFaceApiNet(entry.id)) throw new Error(`${entry.id}: no face-api TF.js reference for it`);
+      const faceapi = await loadFaceApiReference(entry.id);
       runReference = async (x) => {
-        await faceapi.descriptors(x);
+        await faceapi.run(x);
       };
     } else {
       const graph = await loadReference(path.join(HUMAN, `${entry.id}.json`));
@@ -63,14 +64,14 @@ async function main(): Promise<void> {
       const tfMs = await time(() => runReference(x));
       x.dispose();
       rows.push(
-        `${entry.id.padEnd(16)} ${String(batch).padStart(5)} ${(onnxMs / batch).toFixed(2).padStart(9)} ${((1000 * batch) / onnxMs).toFixed(1).padStart(9)} ${(tfMs / batch).toFixed(2).padStart(9)} ${((1000 * batch) / tfMs).toFixed(1).padStart(9)} ${(tfMs / onnxMs).toFixed(1).padStart(6)}x`,
+        `${entry.id.padEnd(20)} ${String(batch).padStart(5)} ${(onnxMs / batch).toFixed(2).padStart(9)} ${((1000 * batch) / onnxMs).toFixed(1).padStart(9)} ${(tfMs / batch).toFixed(2).padStart(9)} ${((1000 * batch) / tfMs).toFixed(1).padStart(9)} ${(tfMs / onnxMs).toFixed(1).padStart(6)}x`,
       );
       console.log(rows.at(-1));
     }
     await session.release();
   }
   console.log(`\n${os.cpus().length} cores, ${os.cpus()[0]?.model}; onnxruntime-node ${ort.env.versions.common}, CPU provider; TF.js ${tf.version_core} wasm`);
-  console.log('model            batch  onnx ms/img  onnx img/s  tfjs ms/img  tfjs img/s  speed-up');
+  console.log('model                batch  onnx ms/img  onnx img/s  tfjs ms/img  tfjs img/s  speed-up');
   for (const r of rows) console.log(r);
 }
 
