@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -95,9 +95,14 @@ export class AuditLog {
 
   /** Records the committed chain's last entry in the head file. */
   syncHead(): void {
-    if (!this.headFile) return;
+    // Inside a transaction the rows are not committed yet; the outermost caller syncs after commit.
+    if (!this.headFile || this.db.inTransaction) return;
     const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    if (last) writeFileSync(this.headFile, `${last.seq} ${last.hash}\n`);
+    if (!last) return;
+    // Written aside and renamed: a crash mid-write never leaves a half-written head.
+    const tmp = `${this.headFile}.tmp`;
+    writeFileSync(tmp, `${last.seq} ${last.hash}\n`);
+    renameSync(tmp, this.headFile);
   }
 
   list(limit = 100, beforeSeq?: number): AuditEntry[] {
@@ -130,9 +135,14 @@ export class AuditLog {
       prev = r.hash;
       prevSeq = r.seq;
     }
+    // The head file is written just after each commit, so a crash can leave it one step behind:
+    // that is not tampering as long as the row it names still carries the hash it recorded.
     const recorded = this.readHead();
-    if (recorded && (recorded.seq !== prevSeq || recorded.hash !== prev)) {
-      problems.push({ kind: 'truncated', recordedSeq: recorded.seq, lastSeq: prevSeq });
+    if (recorded) {
+      const row = this.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(recorded.seq) as { hash: string } | undefined;
+      if (recorded.seq > prevSeq || row?.hash !== recorded.hash) {
+        problems.push({ kind: 'truncated', recordedSeq: recorded.seq, lastSeq: prevSeq });
+      }
     }
     return { entries, head: prev, ok: problems.length === 0, problems };
   }
