@@ -111,11 +111,29 @@ function reportJob(job: JobSnapshot, json: boolean): void {
   if (job.kind === 'store.ingest' && job.result) {
     const r = job.result;
     process.stdout.write(
-      `${r.files} image files: ${r.added} added, ${r.duplicates.length} already in the catalog, ` +
+      `import run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.files} image files: ${r.added} added, ${r.duplicates.length} already in the catalog, ` +
         `${r.errors.length} errors${r.skipped ? `, ${r.skipped} not reached` : ''}` +
         `${r.analyzed ? `; ${r.analyzed} analysed, ${r.faces} faces` : ''}\n`,
     );
     for (const e of r.errors) process.stdout.write(`  error  ${e.path}: ${e.message}\n`);
+    if (r.skipped) process.stdout.write(`Continue it with: facet import --resume ${r.runId}\n`);
+  } else if (job.kind === 'eval.pairs' && job.result) {
+    const r = job.result;
+    process.stdout.write(
+      `${path.basename(r.list)}: ${r.pairs} pairs (${r.targets} same, ${r.nonTargets} different), ${r.folds} folds (${r.foldSource}), ` +
+        `${r.images} images (${r.imagesFromCatalog} from the catalog), ${r.unscorable.length} unscorable\n\n` +
+        `system            accuracy         AUC     EER     TAR@FAR=1e-2  TAR@FAR=1e-3  Cllr   Cllr(PAV)  Cllr_min\n`,
+    );
+    const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '   n/a' : `${(x * 100).toFixed(1)}%`);
+    for (const s of r.systems) {
+      process.stdout.write(
+        `${s.system.padEnd(16)} ${pct(s.accuracy.mean).padStart(6)} ± ${(s.accuracy.sd * 100).toFixed(1).padStart(3)}   ${s.auc.toFixed(4)}  ${pct(s.eer).padStart(5)}   ` +
+          `${pct(s.tarAtFar[0]?.tar).padStart(10)}    ${pct(s.tarAtFar[1]?.tar).padStart(10)}    ${s.cllr.toFixed(3)}  ${s.cllrPav.toFixed(3)}      ${s.cllrMin.toFixed(3)}\n`,
+      );
+    }
+    for (const u of r.unscorable.slice(0, 20)) process.stdout.write(`  unscorable  line ${u.line}: ${u.reason}\n`);
+    if (r.files.length) process.stdout.write(`\nwrote ${r.files.length} files: ${[...new Set(r.files.map((f) => path.dirname(f)))].join(', ')}\n`);
+    if (r.savedCalibration) process.stdout.write(`calibration "${r.savedCalibration}" saved in the catalog\n`);
   } else if (job.kind === 'store.verify' && job.result) {
     const r = job.result;
     process.stdout.write(
@@ -207,27 +225,165 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('ingest')
-    .description('store image files and folders in the catalog (content-addressed, never modified)')
-    .argument('<paths...>', 'image files or folders')
+    .command('import')
+    .alias('ingest')
+    .description('store image files, folders or a CSV mapping in the catalog (content-addressed, never modified)')
+    .argument('[paths...]', 'image files or folders')
+    .option('--csv <file>', 'a CSV mapping with a header row: path (relative to the CSV) and subject columns')
+    .option('--resume [run]', 'continue an import stopped by a crash or a cancel (default: the latest unfinished)')
     .option('--no-recursive', 'do not descend into sub-folders')
     .option('--subject <name>', 'the person every imported portrait shows')
     .option('--subject-from-folder', "each file's folder name is its subject (LFW layout)")
     .option('--analyze', 'detect, landmark, align and embed every face')
     .option('--recognizers <ids>', 'recognizers to embed with, comma-separated', 'faceres')
-    .action(async (paths: string[], o: { recursive: boolean; subject?: string; subjectFromFolder?: boolean; analyze?: boolean; recognizers: string }, cmd: Command) => {
+    .action(
+      async (
+        paths: string[],
+        o: { csv?: string; resume?: string | true; recursive: boolean; subject?: string; subjectFromFolder?: boolean; analyze?: boolean; recognizers: string },
+        cmd: Command,
+      ) => {
+        await withEngine(cmd, async (api, _engine, json) => {
+          let params;
+          if (o.resume !== undefined) {
+            let run: number;
+            if (o.resume === true) {
+              const open = (await api.call('imports.runs', {})).find((r) => r.state !== 'done');
+              if (!open) throw new Error('there is no unfinished import to resume');
+              run = open.id;
+            } else {
+              run = Number(o.resume);
+              if (!Number.isInteger(run) || run < 1) throw new Error(`--resume takes a run number, not ${JSON.stringify(o.resume)}`);
+            }
+            params = { resume: run };
+          } else {
+            params = {
+              paths: paths.map((p) => path.resolve(p)),
+              ...(o.csv ? { csv: path.resolve(o.csv) } : {}),
+              recursive: o.recursive,
+              subjectFromFolder: Boolean(o.subjectFromFolder),
+              analyze: Boolean(o.analyze),
+              recognizers: o.recognizers.split(',').map((r) => r.trim()).filter(Boolean),
+              ...(o.subject ? { subject: o.subject } : {}),
+            };
+          }
+          const job = await runJob(api, { kind: 'store.ingest', params }, json);
+          reportJob(job, json);
+          process.exitCode = exitCodeFor(job);
+        });
+      },
+    );
+
+  program
+    .command('imports')
+    .description('import runs, newest first, with how far each got')
+    .action(async (_o, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const runs = await api.call('imports.runs', {});
+        if (json) return printJson(runs);
+        for (const r of runs) {
+          const c = r.counts;
+          process.stdout.write(
+            `run ${String(r.id).padStart(4)}  ${r.state.padEnd(9)} ${r.startedAt}  ${r.total} files: ${c.added} added, ${c.duplicate} duplicates, ${c.error} errors, ${c.pending} pending\n`,
+          );
+        }
+      });
+    });
+
+  program
+    .command('verify')
+    .description('compare the faces in two images: scores per recognizer and their fusion, with calibrated likelihood ratios')
+    .argument('<a>', 'first image file, or the SHA-256 of a catalogued original')
+    .argument('<b>', 'second image file, or the SHA-256 of a catalogued original')
+    .option('--face-a <n>', 'which face of the first image (0 = largest; default: its primary face)', (v) => Number.parseInt(v, 10))
+    .option('--face-b <n>', 'which face of the second image', (v) => Number.parseInt(v, 10))
+    .option('--recognizers <ids>', 'recognizers, comma-separated (default: all bundled, fused)')
+    .option('--calibration <name>', 'calibration set (default: the newest in the catalog, else the built-in LFW one)')
+    .action(async (a: string, b: string, o: { faceA?: number; faceB?: number; recognizers?: string; calibration?: string }, cmd: Command) => {
+      const ref = (arg: string, face?: number) => ({
+        ...(/^[0-9a-f]{64}$/.test(arg) ? { sha256: arg } : { path: path.resolve(arg) }),
+        ...(face !== undefined ? { face } : {}),
+      });
+      await withEngine(cmd, async (api, _engine, json) => {
+        const r = await api.call('verify.pair', {
+          a: ref(a, o.faceA),
+          b: ref(b, o.faceB),
+          ...(o.recognizers ? { recognizers: o.recognizers.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+          ...(o.calibration ? { calibration: o.calibration } : {}),
+        });
+        if (json) return printJson(r);
+        for (const [label, arg, f] of [['first ', a, r.a], ['second', b, r.b]] as const) {
+          process.stdout.write(
+            `${label} ${arg}\n         ${f.sha256.slice(0, 16)}  ${f.source === 'catalog' ? 'from the catalog' : 'analysed now'}; ` +
+              `face ${f.face} of ${f.facesFound}; box ${f.box.width.toFixed(0)}x${f.box.height.toFixed(0)} px, detector ${(f.quality.detectorScore ?? 0).toFixed(2)}, ` +
+              `yaw ${(f.quality.yaw ?? 0).toFixed(0)}°, sharpness ${(f.quality.sharpness ?? 0).toFixed(0)}\n`,
+          );
+        }
+        process.stdout.write(`\nsystem           score  threshold  decision   LR (logistic / PAV)       model file\n`);
+        for (const s of r.systems) {
+          const lr = (m: string): string => {
+            const e = s.evidence.find((x) => x.method === m);
+            return e ? e.lr.toPrecision(3) : '-';
+          };
+          process.stdout.write(
+            `${s.system.padEnd(15)} ${s.score.toFixed(4).padStart(7)}  ${s.threshold === null ? '       -' : s.threshold.toFixed(4).padStart(9)}  ${(s.decision ?? '-').padEnd(9)}  ${`${lr('logistic')} / ${lr('pav')}`.padEnd(24)}  ${s.modelSha256.slice(0, 12)}\n`,
+          );
+        }
+        const best = r.systems.find((s) => s.system === 'fusion' && s.evidence.length) ?? r.systems.find((s) => s.evidence.length);
+        const ev = best?.evidence.find((e) => e.method === 'logistic');
+        if (best && ev) {
+          const p = ev.calibration.provenance;
+          process.stdout.write(
+            `\n${best.system}: LR ${ev.lr.toPrecision(3)}: ${ev.verbal}.\n` +
+              `calibration "${ev.calibration.name}" (${p.source}): fitted on ${p.pairList} (sha256 ${p.pairListSha256.slice(0, 16)}; ` +
+              `${p.targets} same-person and ${p.nonTargets} different-people pairs) on ${p.fittedAt.slice(0, 10)}; LR bounded to 10^${ev.calibration.bounds[0].toFixed(1)}..10^${ev.calibration.bounds[1].toFixed(1)}\n`,
+          );
+        }
+        for (const s of r.systems) if (s.note) process.stdout.write(`note: ${s.note}\n`);
+      });
+    });
+
+  const evaluation = program.command('eval').description('evaluate recognizers on labelled data');
+  evaluation
+    .command('pairs')
+    .description('accuracy (per-fold thresholds), ROC AUC, EER, TAR@FAR and Cllr on a pair list; JSON and ROC/DET/Tippett plots')
+    .argument('<list>', 'LFW-format pair list (pairs.txt, pairsDevTrain.txt) or lines "fileA fileB same|different"')
+    .option('--images <dir>', 'folder of LFW person folders (default: images/ beside the list)')
+    .option('--recognizers <ids>', 'recognizers, comma-separated (default: all bundled, and their fusion)')
+    .option('--out <dir>', 'write evaluation.json and the plots (SVG + PNG) here')
+    .option('--save-calibration <name>', 'fit calibrations on the whole list and keep them in the catalog under this name')
+    .addOption(new Option('--face <which>', 'face of multi-face images').choices(['auto', 'primary', 'centre']).default('auto'))
+    .option('--folds <n>', 'folds when the list defines none', (v) => Number.parseInt(v, 10), 10)
+    .action(async (list: string, o: { images?: string; recognizers?: string; out?: string; saveCalibration?: string; face: 'auto' | 'primary' | 'centre'; folds: number }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
         const params = {
-          paths: paths.map((p) => path.resolve(p)),
-          recursive: o.recursive,
-          subjectFromFolder: Boolean(o.subjectFromFolder),
-          analyze: Boolean(o.analyze),
-          recognizers: o.recognizers.split(',').map((r) => r.trim()).filter(Boolean),
-          ...(o.subject ? { subject: o.subject } : {}),
+          list: path.resolve(list),
+          ...(o.images ? { images: path.resolve(o.images) } : {}),
+          ...(o.recognizers ? { recognizers: o.recognizers.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+          ...(o.out ? { outDir: path.resolve(o.out) } : {}),
+          ...(o.saveCalibration ? { saveCalibration: o.saveCalibration } : {}),
+          face: o.face,
+          folds: o.folds,
         };
-        const job = await runJob(api, { kind: 'store.ingest', params }, json);
+        const job = await runJob(api, { kind: 'eval.pairs', params }, json);
         reportJob(job, json);
         process.exitCode = exitCodeFor(job);
+      });
+    });
+
+  program
+    .command('calibrations')
+    .description('stored score-to-LR calibrations, built-in and the catalog\'s, with their provenance')
+    .action(async (_o, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const list = await api.call('calibrations.list', {});
+        if (json) return printJson(list);
+        for (const c of list) {
+          process.stdout.write(
+            `${String(c.id ?? '-').padStart(4)}  ${c.name.padEnd(16)} ${c.modelId.padEnd(15)} ${c.method.padEnd(8)} thr ${c.threshold.toFixed(4)}  ` +
+              `Cllr ${c.figures.cllr.toFixed(3)}  ${c.provenance.source}: ${path.basename(c.provenance.pairList)} (${c.provenance.targets}+${c.provenance.nonTargets})` +
+              `${c.applicable ? '' : '  [other model file: not used]'}\n`,
+          );
+        }
       });
     });
 

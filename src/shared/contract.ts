@@ -47,12 +47,16 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-export const JobKind = z.enum(['store.ingest', 'store.verify']);
+export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const IngestParams = z
   .object({
-    paths: z.array(AbsolutePath).min(1, 'name at least one file or folder').max(10_000),
+    paths: z.array(AbsolutePath).max(10_000).default([]),
+    /** A CSV mapping with a header row: a path column and optionally a subject column. */
+    csv: AbsolutePath.optional(),
+    /** Continue an import run that a crash or a cancel stopped (its own parameters apply). */
+    resume: z.number().int().positive().optional(),
     recursive: z.boolean().default(true),
     /** Subject (identity) of every imported portrait. */
     subject: z.string().trim().min(1).max(200).optional(),
@@ -63,13 +67,42 @@ export const IngestParams = z
     recognizers: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/)).min(1).max(8).default(['faceres']),
   })
   .strict()
-  .refine((p) => !(p.subject && p.subjectFromFolder), { message: 'give either a subject or subjectFromFolder, not both' });
+  .refine((p) => !(p.subject && p.subjectFromFolder), { message: 'give either a subject or subjectFromFolder, not both' })
+  .refine((p) => p.paths.length > 0 || p.csv !== undefined || p.resume !== undefined, {
+    message: 'name at least one file or folder, a CSV mapping, or a run to resume',
+  })
+  .refine((p) => p.resume === undefined || (p.paths.length === 0 && p.csv === undefined), {
+    message: 'a resumed import takes its files from the stopped run; name no new ones',
+  });
 
 export const VerifyParams = z.object({}).strict();
+
+const ModelId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'is not a model id');
+/** The recognizers the verification default fuses (LFW View-1 picked their fusion; see README). */
+export const DEFAULT_RECOGNIZERS = ['faceres', 'mobileface', 'faceapi-resnet'];
+
+export const EvalParams = z
+  .object({
+    /** Pair list: LFW format (pairs.txt, pairsDevTrain.txt) or `fileA fileB same|different` lines. */
+    list: AbsolutePath,
+    /** Where LFW names resolve (default: `images` beside the list). */
+    images: AbsolutePath.optional(),
+    recognizers: z.array(ModelId).min(1).max(8).default(DEFAULT_RECOGNIZERS),
+    /** Which face of a multi-face image: auto = nearest the centre for LFW lists, else the primary. */
+    face: z.enum(['auto', 'primary', 'centre']).default('auto'),
+    /** Folds when the list's header defines none. */
+    folds: z.number().int().min(2).max(100).default(10),
+    /** Folder for evaluation.json and the ROC/DET/Tippett plots (SVG and PNG). */
+    outDir: AbsolutePath.optional(),
+    /** Fit calibrations on the whole list and store them in the catalog under this name. */
+    saveCalibration: z.string().trim().min(1).max(100).optional(),
+  })
+  .strict();
 
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('store.ingest'), params: IngestParams }).strict(),
   z.object({ kind: z.literal('store.verify'), params: VerifyParams }).strict(),
+  z.object({ kind: z.literal('eval.pairs'), params: EvalParams }).strict(),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 export type ParsedJobRequest = z.output<typeof JobRequest>;
@@ -78,6 +111,10 @@ export const FileError = z.object({ path: z.string(), message: z.string() });
 export type FileError = z.infer<typeof FileError>;
 
 export const IngestResult = z.object({
+  /** The import run in the catalog: `resume` with this id continues it after a crash or cancel. */
+  runId: z.number().int().positive(),
+  resumed: z.boolean(),
+  /** Files in the run (a resumed run reports the whole run). */
   files: z.number().int().nonnegative(),
   added: z.number().int().nonnegative(),
   /** Portraits analysed, and faces found in them (0 when analysis was not asked for). */
@@ -98,6 +135,41 @@ export const VerifyResult = z.object({
   skipped: z.number().int().nonnegative(),
 });
 export type VerifyResult = z.infer<typeof VerifyResult>;
+
+const SystemFigures = z.object({
+  system: z.string(),
+  accuracy: z.object({ mean: z.number(), sd: z.number(), perFold: z.array(z.number()) }),
+  auc: z.number(),
+  eer: z.number(),
+  eerThreshold: z.number(),
+  tarAtFar: z.array(z.object({ far: z.number(), tar: z.number().nullable(), threshold: z.number().nullable() })),
+  cllr: z.number(),
+  cllrPav: z.number(),
+  cllrMin: z.number(),
+  threshold: z.number(),
+});
+
+export const EvalResult = z.object({
+  list: z.string(),
+  listSha256: Sha256,
+  format: z.enum(['lfw', 'plain']),
+  folds: z.number().int(),
+  foldSource: z.enum(['header', 'assigned']),
+  faceChoice: z.string(),
+  pairs: z.number().int(),
+  targets: z.number().int(),
+  nonTargets: z.number().int(),
+  images: z.number().int(),
+  /** Images whose embeddings came from the catalog (same model files) instead of a new analysis. */
+  imagesFromCatalog: z.number().int(),
+  /** Pairs scored as least similar because an image was unreadable or showed no face. */
+  unscorable: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+  models: z.record(z.string(), Sha256),
+  systems: z.array(SystemFigures),
+  files: z.array(z.string()),
+  savedCalibration: z.string().nullable(),
+});
+export type EvalResult = z.infer<typeof EvalResult>;
 
 export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
@@ -129,6 +201,7 @@ const jobCommon = {
 export const JobSnapshot = z.discriminatedUnion('kind', [
   z.object({ ...jobCommon, kind: z.literal('store.ingest'), result: IngestResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('store.verify'), result: VerifyResult.nullable() }),
+  z.object({ ...jobCommon, kind: z.literal('eval.pairs'), result: EvalResult.nullable() }),
 ]);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;
 
@@ -215,6 +288,86 @@ export type AuditReport = z.infer<typeof AuditReport>;
 
 const Empty = z.object({}).strict();
 
+/** A face to verify: an image file or a catalogued original, and which of its faces. */
+export const FaceRef = z
+  .object({
+    path: AbsolutePath.optional(),
+    sha256: Sha256.optional(),
+    /** Face number (0 = largest); default: the portrait's primary face. */
+    face: z.number().int().nonnegative().max(1000).optional(),
+  })
+  .strict()
+  .refine((r) => (r.path === undefined) !== (r.sha256 === undefined), { message: 'give either a path or a sha256' });
+
+const CalibrationInfo = z.object({
+  id: z.number().int().nullable(),
+  name: z.string(),
+  provenance: z.object({
+    source: z.enum(['builtin', 'catalog']),
+    pairList: z.string(),
+    pairListSha256: z.string(),
+    targets: z.number().int(),
+    nonTargets: z.number().int(),
+    fittedAt: z.string(),
+    facetVersion: z.string(),
+  }),
+  bounds: z.tuple([z.number(), z.number()]),
+});
+
+export const SystemScore = z.object({
+  system: z.string(),
+  modelSha256: Sha256,
+  score: z.number(),
+  threshold: z.number().nullable(),
+  decision: z.enum(['same', 'different']).nullable(),
+  evidence: z.array(
+    z.object({ method: z.enum(['logistic', 'pav']), log10Lr: z.number(), lr: z.number(), verbal: z.string(), calibration: CalibrationInfo }),
+  ),
+  note: z.string().nullable(),
+});
+export type SystemScore = z.infer<typeof SystemScore>;
+
+const VerifiedFace = z.object({
+  sha256: Sha256,
+  source: z.enum(['catalog', 'analysed']),
+  facesFound: z.number().int(),
+  face: z.number().int(),
+  box: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }),
+  quality: z.record(z.string(), z.number()),
+  norms: z.record(z.string(), z.number()),
+});
+
+export const VerifyPairResult = z.object({
+  a: VerifiedFace,
+  b: VerifiedFace,
+  systems: z.array(SystemScore),
+  calibrationSet: z.string().nullable(),
+});
+export type VerifyPairResult = z.infer<typeof VerifyPairResult>;
+
+export const CalibrationSummary = z.object({
+  id: z.number().int().nullable(),
+  name: z.string(),
+  modelId: z.string(),
+  modelSha256: Sha256,
+  method: z.enum(['logistic', 'pav']),
+  threshold: z.number(),
+  provenance: CalibrationInfo.shape.provenance,
+  figures: z.object({ accuracy: z.number(), auc: z.number(), eer: z.number(), cllr: z.number(), cllrMin: z.number() }),
+  /** Whether it fits the model file installed now (a calibration for another file is never used). */
+  applicable: z.boolean(),
+});
+
+export const ImportRun = z.object({
+  id: z.number().int().positive(),
+  state: z.enum(['running', 'done', 'cancelled']),
+  total: z.number().int().nonnegative(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  counts: z.object({ pending: z.number().int(), added: z.number().int(), duplicate: z.number().int(), error: z.number().int() }),
+});
+export type ImportRun = z.infer<typeof ImportRun>;
+
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request and response schema. Adding a method here is the only way to add one.
 
@@ -244,6 +397,23 @@ export const methods = {
     response: z.array(AuditEntry),
   },
   'audit.verify': { request: Empty, response: AuditReport },
+  'imports.runs': {
+    request: z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(),
+    response: z.array(ImportRun),
+  },
+  'verify.pair': {
+    request: z
+      .object({
+        a: FaceRef,
+        b: FaceRef,
+        recognizers: z.array(ModelId).min(1).max(8).default(DEFAULT_RECOGNIZERS),
+        /** Calibration set name; default: the newest catalog set for the model files, else the built-in one. */
+        calibration: z.string().trim().min(1).max(100).optional(),
+      })
+      .strict(),
+    response: VerifyPairResult,
+  },
+  'calibrations.list': { request: Empty, response: z.array(CalibrationSummary) },
   'jobs.start': { request: JobRequest, response: JobSnapshot },
   'jobs.cancel': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },
   'jobs.get': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },

@@ -23,3 +23,13 @@ export function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2;
   return Math.sqrt(s);
 }
+
+/** Deterministic standard normal samples (Box-Muller over a fixed LCG). */
+export function normals(n: number, mean: number, sd: number, seed: number): number[] {
+  let x = seed >>> 0 || 1;
+  const u = (): number => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return (x + 0.5) / 2 ** 32;
+  };
+  return Array.from({ length: n }, () => mean + sd * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}

@@ -39,7 +39,8 @@ describe('jobs run in worker threads with progress, results, per-file errors and
     const job = await engine.jobs.waitFor(started.id);
     expect(job.state).toBe('succeeded');
     const r = ingestResult(job);
-    expect(r.files).toBe(12 + 1 + 4);
+    // Every input of the run counts, the missing path included (it is a per-file error).
+    expect(r.files).toBe(12 + 1 + 4 + 1);
     expect(r.added).toBe(12);
     expect(r.duplicates).toHaveLength(1);
     expect(r.duplicates[0]?.path).toMatch(/zz_copy_of_first\.png$/);
@@ -54,7 +55,7 @@ describe('jobs run in worker threads with progress, results, per-file errors and
     const mine = events.filter((e) => e.id === started.id);
     expect(mine.map((e) => e.state)).toContain('running');
     expect(mine.at(-1)?.state).toBe('succeeded');
-    expect(mine.at(-1)?.progress).toMatchObject({ done: 17, total: 17 });
+    expect(mine.at(-1)?.progress).toMatchObject({ done: 18, total: 18 });
     // Revisions order snapshots, so a late reply can never overwrite a newer event.
     const revisions = mine.map((e) => e.revision);
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b));

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cllr, evaluateCalibration, fitLogistic, fitPav, rocAuc, rocSummary, verbalScale } from '../../src/main/engine/analysis/calibration';
-
-/** Deterministic standard normal samples (Box-Muller over a fixed LCG). */
-function normals(n: number, mean: number, sd: number, seed: number): number[] {
-  let x = seed >>> 0 || 1;
-  const u = (): number => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return (x + 0.5) / 2 ** 32;
-  };
-  return Array.from({ length: n }, () => mean + sd * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
+import { normals } from '../helpers/math';
 
 describe('ROC figures', () => {
   it('AUC is the probability a target outscores a non-target, ties counting half', () => {

@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FacetEvent, Method, ParsedReq, Res } from '../../shared/contract';
 import { Catalog } from './catalog/catalog';
+import { listRuns } from './catalog/imports';
+import { sourceFace } from './analysis/face-source';
+import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
 import { InferenceService } from './models/inference';
 import type { ProviderPreference } from './models/providers';
@@ -64,6 +67,44 @@ export function createEngine(options: EngineOptions): Engine {
       threads: options.threads,
     }));
 
+  const allCalibrations = (): StoredCalibration[] => [...loadBuiltinCalibrations(modelsDir), ...listCatalogCalibrations(catalog)];
+
+  async function verifyPair(r: ParsedReq<'verify.pair'>): Promise<Res<'verify.pair'>> {
+    const inference = getInference();
+    for (const id of r.recognizers) {
+      const entry = inference.registry.get(id);
+      if (entry.task !== 'recognizer') throw new EngineError('invalid_request', `${id} is a ${entry.task}, not a recognizer`);
+    }
+    const side = async (ref: ParsedReq<'verify.pair'>['a'], label: string) => {
+      const input = ref.path !== undefined ? { path: ref.path } : { sha256: ref.sha256 as string };
+      let sourced;
+      try {
+        sourced = await sourceFace(input, { catalog, inference }, r.recognizers, ref.face ?? 'primary');
+      } catch (e) {
+        throw new EngineError('invalid_request', `${label}: ${(e as Error).message}`);
+      }
+      if (!sourced.face) throw new EngineError('invalid_request', `${label}: no face found in the image`);
+      return { sourced, face: sourced.face };
+    };
+    const a = await side(r.a, 'first image');
+    const b = await side(r.b, 'second image');
+    const calibrations = allCalibrations();
+    if (r.calibration !== undefined && !calibrations.some((c) => c.name === r.calibration)) {
+      throw new EngineError('not_found', `no calibration set named "${r.calibration}" (see calibrations.list)`);
+    }
+    const { systems, calibrationSet } = scorePair(a.face.embeddings, b.face.embeddings, calibrations, r.calibration);
+    const describe = (s: typeof a) => ({
+      sha256: s.sourced.sha256,
+      source: s.sourced.source,
+      facesFound: s.sourced.facesFound,
+      face: s.face.idx,
+      box: s.face.box,
+      quality: { ...s.face.quality },
+      norms: Object.fromEntries(Object.entries(s.face.embeddings).map(([m, e]) => [m, e.norm])),
+    });
+    return { a: describe(a), b: describe(b), systems, calibrationSet };
+  }
+
   async function doctor(verify: boolean): Promise<DoctorReport> {
     const problems: string[] = [];
     let models: DoctorReport['models'] = [];
@@ -113,9 +154,22 @@ export function createEngine(options: EngineOptions): Engine {
         throw e;
       }
     },
+    'verify.pair': (r) => verifyPair(r),
+    'calibrations.list': () => {
+      const registry = getInference().registry;
+      const installed = (id: string, members?: string[]): string | undefined => {
+        try {
+          return members ? fusionSha(Object.fromEntries(members.map((m) => [m, registry.get(m).sha256]))) : registry.get(id).sha256;
+        } catch {
+          return undefined;
+        }
+      };
+      return allCalibrations().map(({ params: _p, bounds: _b, members, ...c }) => ({ ...c, applicable: installed(c.modelId, members) === c.modelSha256 }));
+    },
     'catalog.stats': () => catalog.stats(),
     'audit.list': (r) => catalog.audit.list(r.limit, r.beforeSeq),
     'audit.verify': () => catalog.audit.verify(),
+    'imports.runs': (r) => listRuns(catalog, r.limit).map(({ params: _params, ...run }) => run),
     'catalog.originals': (r) => catalog.listOriginals(r.offset, r.limit, r.query),
     'jobs.start': (r) => jobs.start(r),
     'jobs.cancel': (r) => jobs.cancel(r.id),

@@ -83,15 +83,22 @@ export interface Calibration {
 /**
  * Logistic regression of the label on the score, with both classes weighted equally, so that
  * the fitted log-odds are log likelihood ratios: ln LR = a * score + b. Newton-Raphson.
+ * A weak Gaussian prior on the slope (ridge, weight 0.01/N in units of the score spread) keeps perfectly separated (small) sets
+ * from fitting an infinite slope, so their LRs stay finite and grow with the amount of data; on
+ * sets that overlap, as real ones do, its effect is negligible.
  */
 export function fitLogistic(targets: number[], nonTargets: number[], maxLog10 = 6): Calibration {
   const data = [...targets.map((s) => ({ s, y: 1, w: 0.5 / targets.length })), ...nonTargets.map((s) => ({ s, y: 0, w: 0.5 / nonTargets.length }))];
+  // Prior on the slope in units of the scores' spread, so it does not depend on the score scale.
+  const m = data.reduce((acc, d) => acc + d.s, 0) / data.length;
+  const variance = data.reduce((acc, d) => acc + (d.s - m) ** 2, 0) / data.length || 1;
+  const ridge = (0.01 * variance) / data.length;
   let a = 0;
   let b = 0;
   for (let iter = 0; iter < 100; iter++) {
-    let ga = 0;
+    let ga = ridge * a;
     let gb = 0;
-    let haa = 1e-12;
+    let haa = 1e-12 + ridge;
     let hab = 0;
     let hbb = 1e-12;
     for (const { s, y, w } of data) {
@@ -170,7 +177,54 @@ export function fitPav(targets: number[], nonTargets: number[], pseudo = true): 
     }
     return Math.min(bounds[1], Math.max(bounds[0], value));
   };
-  return { method: 'pav', bounds, params: { steps: steps.length }, log10Lr };
+  // Step starts: the first is -Infinity (the pseudo point), which JSON cannot hold; -1e308 stands in.
+  return { method: 'pav', bounds, params: { lo: steps.map((st) => (Number.isFinite(st.lo) ? st.lo : -1e308)), log10: steps.map((st) => st.log10) }, log10Lr };
+}
+
+/** Rebuilds a stored calibration from its method, parameters and bounds. */
+export function restoreCalibration(method: Calibration['method'], params: Record<string, number | number[]>, bounds: [number, number]): Calibration {
+  const clamp = (v: number): number => Math.min(bounds[1], Math.max(bounds[0], v));
+  if (method === 'logistic') {
+    const { a, b } = params;
+    if (typeof a !== 'number' || typeof b !== 'number') throw new Error('a logistic calibration needs numbers a and b');
+    return { method, bounds, params, log10Lr: (score) => clamp((a * score + b) / Math.LN10) };
+  }
+  const { lo, log10 } = params;
+  if (!Array.isArray(lo) || !Array.isArray(log10) || lo.length !== log10.length || lo.length === 0) {
+    throw new Error('a PAV calibration needs step starts and values of the same length');
+  }
+  return {
+    method,
+    bounds,
+    params,
+    log10Lr: (score) => {
+      let value = log10[0] as number;
+      for (let i = 0; i < lo.length; i++) {
+        if (score >= (lo[i] as number)) value = log10[i] as number;
+        else break;
+      }
+      return clamp(value);
+    },
+  };
+}
+
+/**
+ * The threshold that maximizes accuracy on a labelled set (accept when score >= threshold): the
+ * midpoint between the two scores where the best split falls, as the LFW protocol does it.
+ */
+export function bestAccuracyThreshold(targets: number[], nonTargets: number[]): { threshold: number; accuracy: number } {
+  const all = [...targets.map((s) => ({ s, t: 1 })), ...nonTargets.map((s) => ({ s, t: 0 }))].sort((a, b) => a.s - b.s);
+  // Threshold below everything: every target accepted, every non-target wrongly accepted.
+  let correct = targets.length;
+  let best = { correct, threshold: (all[0]?.s ?? 0) - 1e-6 };
+  for (let i = 0; i < all.length; i++) {
+    // Moving the threshold above all[i]: it is now rejected.
+    correct += all[i]!.t ? -1 : 1;
+    if (i + 1 < all.length && all[i + 1]!.s === all[i]!.s) continue; // ties move together
+    const next = all[i + 1]?.s ?? all[i]!.s + 2e-6;
+    if (correct > best.correct) best = { correct, threshold: (all[i]!.s + next) / 2 };
+  }
+  return { threshold: best.threshold, accuracy: best.correct / all.length };
 }
 
 /** Cllr of a calibration on a pair set, and Cllr_min (the best any monotone calibration could do). */

@@ -130,6 +130,22 @@ export class Catalog {
     return added;
   }
 
+  /** Stores a portrait's thumbnail (replacing an older one: thumbnails are derived, not evidence). */
+  putThumbnail(sha256: string, t: { format: string; width: number; height: number; data: Uint8Array }): void {
+    this.db
+      .prepare(
+        `INSERT INTO thumbnails (sha256, format, width, height, data) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (sha256) DO UPDATE SET format = excluded.format, width = excluded.width, height = excluded.height, data = excluded.data`,
+      )
+      .run(sha256, t.format, t.width, t.height, t.data);
+  }
+
+  getThumbnail(sha256: string): { format: string; width: number; height: number; data: Buffer } | undefined {
+    return this.db.prepare('SELECT format, width, height, data FROM thumbnails WHERE sha256 = ?').get(sha256) as
+      | { format: string; width: number; height: number; data: Buffer }
+      | undefined;
+  }
+
   /** Returns false when the original was already catalogued (same bytes). */
   insertOriginal(o: NewOriginal): boolean {
     const info = this.db

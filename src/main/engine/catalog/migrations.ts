@@ -86,6 +86,95 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'thumbnails, analyses, annotations, decisions, calibrations and resumable imports',
+    sql: `
+      -- The face the reviewer works with; null means the largest (idx 0).
+      ALTER TABLE portraits ADD COLUMN primary_idx INTEGER;
+      CREATE TABLE thumbnails (
+        sha256 TEXT PRIMARY KEY REFERENCES originals (sha256),
+        format TEXT NOT NULL,
+        width  INTEGER NOT NULL CHECK (width > 0),
+        height INTEGER NOT NULL CHECK (height > 0),
+        data   BLOB NOT NULL
+      ) STRICT;
+      -- Cached results: the key hashes kind, inputs, parameters and model hashes, so a result is
+      -- reused only for exactly what produced it.
+      CREATE TABLE analyses (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        key        TEXT NOT NULL CHECK (length(key) = 64),
+        inputs     TEXT NOT NULL,
+        params     TEXT NOT NULL,
+        models     TEXT NOT NULL,
+        result     TEXT NOT NULL,
+        payload    BLOB,
+        created_at TEXT NOT NULL,
+        UNIQUE (kind, key)
+      ) STRICT;
+      CREATE TABLE annotations (
+        id          INTEGER PRIMARY KEY,
+        target_kind TEXT NOT NULL CHECK (target_kind IN ('portrait', 'face', 'subject', 'decision')),
+        target      TEXT NOT NULL,
+        author      TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        region      TEXT,
+        created_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX annotations_target ON annotations (target_kind, target);
+      -- A reviewer's conclusion on a pair, with the evidence shown when it was made. Never edited:
+      -- a changed mind is a new decision that supersedes the old one.
+      CREATE TABLE decisions (
+        id         INTEGER PRIMARY KEY,
+        face_a     INTEGER NOT NULL REFERENCES faces (id),
+        face_b     INTEGER NOT NULL REFERENCES faces (id),
+        conclusion TEXT NOT NULL CHECK (conclusion IN ('same', 'different', 'inconclusive')),
+        rationale  TEXT NOT NULL,
+        evidence   TEXT NOT NULL,
+        author     TEXT NOT NULL,
+        supersedes INTEGER REFERENCES decisions (id),
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are never edited; record a new one that supersedes it'); END;
+      CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are never deleted'); END;
+      CREATE TABLE calibrations (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        model_id     TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL CHECK (length(model_sha256) = 64),
+        method       TEXT NOT NULL CHECK (method IN ('logistic', 'pav')),
+        params       TEXT NOT NULL,
+        threshold    REAL NOT NULL,
+        provenance   TEXT NOT NULL,
+        figures      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        UNIQUE (name, model_id, model_sha256, method)
+      ) STRICT;
+      -- An import's expanded file list, so that a run stopped by a crash continues where it stopped.
+      CREATE TABLE import_runs (
+        id          INTEGER PRIMARY KEY,
+        params      TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'cancelled')),
+        total       INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT
+      ) STRICT;
+      CREATE TABLE import_items (
+        run_id  INTEGER NOT NULL REFERENCES import_runs (id),
+        idx     INTEGER NOT NULL,
+        path    TEXT NOT NULL,
+        subject TEXT,
+        status  TEXT NOT NULL CHECK (status IN ('pending', 'added', 'duplicate', 'error')),
+        sha256  TEXT,
+        message TEXT,
+        PRIMARY KEY (run_id, idx)
+      ) STRICT;
+      CREATE INDEX import_items_pending ON import_items (run_id, status);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

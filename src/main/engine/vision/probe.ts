@@ -12,10 +12,22 @@ export class ImageError extends Error {
   override name = 'ImageError';
 }
 
+/** Longest side of a catalog thumbnail, in pixels. */
+export const THUMBNAIL_SIZE = 256;
+
+export interface Thumbnail {
+  format: 'webp';
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 export interface ImageProbe {
   format: string;
   width: number;
   height: number;
+  /** Upright, sRGB, at most THUMBNAIL_SIZE on its longest side. */
+  thumbnail: Thumbnail;
 }
 
 /**
@@ -40,12 +52,17 @@ export async function probeImage(data: Uint8Array): Promise<ImageProbe> {
       `the image is ${meta.width}x${meta.height} pixels, over the limit of ${MAX_INPUT_PIXELS / 1e6} megapixels`,
     );
   }
+  let thumbnail: Thumbnail;
   try {
-    // Header checks pass on a truncated file; a small decode proves the pixel data is all there.
-    await sharp(data, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' })
-      .resize(32, 32, { fit: 'inside' })
-      .raw()
-      .toBuffer();
+    // Header checks pass on a truncated file; decoding the whole image for the thumbnail proves
+    // the pixel data is all there.
+    const { data: webp, info } = await sharp(data, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated', pages: 1 })
+      .rotate()
+      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .webp({ quality: 80 })
+      .toBuffer({ resolveWithObject: true });
+    thumbnail = { format: 'webp', width: info.width, height: info.height, data: new Uint8Array(webp.buffer, webp.byteOffset, webp.byteLength) };
   } catch (e) {
     throw new ImageError(`the image data is damaged (${(e as Error).message.split('\n')[0]})`);
   }
@@ -54,5 +71,6 @@ export async function probeImage(data: Uint8Array): Promise<ImageProbe> {
     format: meta.format,
     width: rotated ? meta.height : meta.width,
     height: rotated ? meta.width : meta.height,
+    thumbnail,
   };
 }

@@ -1,5 +1,6 @@
 import type { JobKind } from '../../../../shared/contract';
 import type { JobDefinition } from '../types';
+import { evalPairsJob } from './evaluate';
 import { ingestJob } from './ingest';
 import { verifyStoreJob } from './verify';
 
@@ -7,4 +8,5 @@ import { verifyStoreJob } from './verify';
 export const jobKinds: { [K in JobKind]: JobDefinition<K, unknown> } = {
   'store.ingest': ingestJob,
   'store.verify': verifyStoreJob,
+  'eval.pairs': evalPairsJob,
 };
