@@ -122,12 +122,12 @@ function reportJob(job: JobSnapshot, json: boolean): void {
     process.stdout.write(
       `${path.basename(r.list)}: ${r.pairs} pairs (${r.targets} same, ${r.nonTargets} different), ${r.folds} folds (${r.foldSource}), ` +
         `${r.images} images (${r.imagesFromCatalog} from the catalog), ${r.unscorable.length} unscorable\n\n` +
-        `system            accuracy         AUC     EER     TAR@FAR=1e-2  TAR@FAR=1e-3  Cllr   Cllr(PAV)  Cllr_min\n`,
+        `system                accuracy         AUC     EER     TAR@FAR=1e-2  TAR@FAR=1e-3  Cllr   Cllr(PAV)  Cllr_min\n`,
     );
     const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '   n/a' : `${(x * 100).toFixed(1)}%`);
     for (const s of r.systems) {
       process.stdout.write(
-        `${s.system.padEnd(16)} ${pct(s.accuracy.mean).padStart(6)} ± ${(s.accuracy.sd * 100).toFixed(1).padStart(3)}   ${s.auc.toFixed(4)}  ${pct(s.eer).padStart(5)}   ` +
+        `${s.system.padEnd(20)} ${pct(s.accuracy.mean).padStart(6)} ± ${(s.accuracy.sd * 100).toFixed(1).padStart(3)}   ${s.auc.toFixed(4)}  ${pct(s.eer).padStart(5)}   ` +
           `${pct(s.tarAtFar[0]?.tar).padStart(10)}    ${pct(s.tarAtFar[1]?.tar).padStart(10)}    ${s.cllr.toFixed(3)}  ${s.cllrPav.toFixed(3)}      ${s.cllrMin.toFixed(3)}\n`,
       );
     }
@@ -196,7 +196,7 @@ export function buildProgram(): Command {
           process.stdout.write(`models (${report.modelsDir}):\n`);
           for (const m of report.models) {
             const state = !m.present ? 'MISSING' : m.verified === false ? 'HASH MISMATCH' : m.verified ? 'verified' : 'present';
-            process.stdout.write(`  ${m.id.padEnd(16)} ${m.task.padEnd(12)} ${(m.bytes / 2 ** 20).toFixed(1).padStart(5)} MiB  ${m.sha256.slice(0, 16)}  ${state}  (${m.source})\n`);
+            process.stdout.write(`  ${m.id.padEnd(20)} ${m.task.padEnd(12)} ${(m.bytes / 2 ** 20).toFixed(1).padStart(5)} MiB  ${m.sha256.slice(0, 16)}  ${state}  (${m.source})\n`);
           }
           for (const p of report.problems) process.stdout.write(`problem: ${p}\n`);
         }

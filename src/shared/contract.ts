@@ -70,9 +70,11 @@ export const IngestParams = z
   .refine((p) => !(p.subject && p.subjectFromFolder), { message: 'give either a subject or subjectFromFolder, not both' })
   .refine((p) => p.paths.length > 0 || p.csv !== undefined || p.resume !== undefined, {
     message: 'name at least one file or folder, a CSV mapping, or a run to resume',
+    path: ['paths'],
   })
   .refine((p) => p.resume === undefined || (p.paths.length === 0 && p.csv === undefined), {
     message: 'a resumed import takes its files from the stopped run; name no new ones',
+    path: ['resume'],
   });
 
 export const VerifyParams = z.object({}).strict();

@@ -117,7 +117,9 @@ export function fitLogistic(targets: number[], nonTargets: number[], maxLog10 = 
     b -= db;
     if (Math.abs(da) + Math.abs(db) < 1e-12) break;
   }
-  const bounds: [number, number] = [-maxLog10, maxLog10];
+  // No LR beyond what the sample can support: having seen none of N non-targets score this high
+  // backs an LR of about N, not more (the same limit PAV's pseudo points impose).
+  const bounds: [number, number] = [-Math.min(maxLog10, Math.log10(targets.length + 1)), Math.min(maxLog10, Math.log10(nonTargets.length + 1))];
   return {
     method: 'logistic',
     bounds,

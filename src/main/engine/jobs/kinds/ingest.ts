@@ -102,7 +102,9 @@ type Outcome = { status: 'added' | 'duplicate'; sha256: string; analyzed: boolea
 
 async function ingestOne(item: ImportItem, runId: number, params: Params, ctx: JobContext): Promise<Outcome> {
   const { catalog } = ctx;
-  const info = await stat(item.path);
+  const info = await stat(item.path).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message);
+  });
   if (!info.isFile()) throw new Error('not a regular file');
   if (info.size > MAX_INPUT_BYTES) {
     throw new Error(`the file is ${(info.size / 2 ** 20).toFixed(0)} MiB, over the ${MAX_INPUT_BYTES / 2 ** 20} MiB limit`);
