@@ -347,6 +347,47 @@ export const VerifyPairResult = z.object({
 });
 export type VerifyPairResult = z.infer<typeof VerifyPairResult>;
 
+const Box = z.object({ x: z.number(), y: z.number(), width: z.number().positive(), height: z.number().positive() }).strict();
+
+export const FaceSummary = z.object({
+  id: z.number().int(),
+  idx: z.number().int(),
+  box: Box,
+  quality: z.record(z.string(), z.number()),
+  models: z.array(z.object({ id: z.string(), sha256: Sha256, norm: z.number() })),
+});
+
+export const AnnotationTarget = z
+  .object({ kind: z.enum(['portrait', 'face', 'subject', 'decision']), id: z.string().min(1).max(64) })
+  .strict()
+  .refine((t) => (t.kind === 'portrait' ? /^[0-9a-f]{64}$/.test(t.id) : /^[1-9][0-9]*$/.test(t.id)), {
+    message: 'a portrait is named by its SHA-256, anything else by its number',
+    path: ['id'],
+  });
+
+export const Annotation = z.object({
+  id: z.number().int(),
+  target: z.object({ kind: z.enum(['portrait', 'face', 'subject', 'decision']), id: z.string() }),
+  author: z.string(),
+  body: z.string(),
+  region: Box.nullable(),
+  createdAt: z.string(),
+});
+
+export const Decision = z.object({
+  id: z.number().int(),
+  faceA: z.number().int(),
+  faceB: z.number().int(),
+  conclusion: z.enum(['same', 'different', 'inconclusive']),
+  rationale: z.string(),
+  /** The scores, LRs and calibrations Facet showed for the pair when the decision was made. */
+  evidence: z.unknown(),
+  author: z.string(),
+  supersedes: z.number().int().nullable(),
+  supersededBy: z.number().int().nullable(),
+  createdAt: z.string(),
+});
+
 export const CalibrationSummary = z.object({
   id: z.number().int().nullable(),
   name: z.string(),
@@ -416,6 +457,29 @@ export const methods = {
     response: VerifyPairResult,
   },
   'calibrations.list': { request: Empty, response: z.array(CalibrationSummary) },
+  'faces.list': {
+    request: z.object({ sha256: Sha256 }).strict(),
+    response: z.object({ primary: z.number().int().nullable(), faces: z.array(FaceSummary) }),
+  },
+  'faces.setPrimary': { request: z.object({ sha256: Sha256, face: z.number().int().nonnegative() }).strict(), response: z.object({ primary: z.number().int() }) },
+  'annotations.add': {
+    request: z.object({ target: AnnotationTarget, body: z.string().trim().min(1, 'must not be empty').max(20_000), region: Box.optional() }).strict(),
+    response: Annotation,
+  },
+  'annotations.list': { request: z.object({ target: AnnotationTarget }).strict(), response: z.array(Annotation) },
+  'decisions.record': {
+    request: z
+      .object({
+        faceA: z.number().int().positive(),
+        faceB: z.number().int().positive(),
+        conclusion: z.enum(['same', 'different', 'inconclusive']),
+        rationale: z.string().trim().min(1, 'say why').max(20_000),
+        supersedes: z.number().int().positive().optional(),
+      })
+      .strict(),
+    response: Decision,
+  },
+  'decisions.list': { request: z.object({ face: z.number().int().positive().optional() }).strict(), response: z.array(Decision) },
   'jobs.start': { request: JobRequest, response: JobSnapshot },
   'jobs.cancel': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },
   'jobs.get': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },

@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { FacetEvent, Method, ParsedReq, Res } from '../../shared/contract';
 import { Catalog } from './catalog/catalog';
 import { listRuns } from './catalog/imports';
+import { facesOf } from './catalog/faces';
+import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
 import { sourceFace } from './analysis/face-source';
 import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
@@ -67,6 +69,16 @@ export function createEngine(options: EngineOptions): Engine {
       threads: options.threads,
     }));
 
+  const actor = os.userInfo().username;
+  /** Review rules broken by a request are the caller's error, reported with their own code. */
+  const review = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ReviewError) throw new EngineError(e.code, e.message);
+      throw e;
+    }
+  };
   const allCalibrations = (): StoredCalibration[] => [...loadBuiltinCalibrations(modelsDir), ...listCatalogCalibrations(catalog)];
 
   async function verifyPair(r: ParsedReq<'verify.pair'>): Promise<Res<'verify.pair'>> {
@@ -166,6 +178,41 @@ export function createEngine(options: EngineOptions): Engine {
       };
       return allCalibrations().map(({ params: _p, bounds: _b, members, ...c }) => ({ ...c, applicable: installed(c.modelId, members) === c.modelSha256 }));
     },
+    'faces.list': (r) => {
+      if (!catalog.getOriginal(r.sha256)) throw new EngineError('not_found', `no original ${r.sha256.slice(0, 12)}… in this catalog`);
+      const row = catalog.db.prepare('SELECT primary_idx FROM portraits WHERE sha256 = ?').get(r.sha256) as { primary_idx: number | null } | undefined;
+      const faces = facesOf(catalog, r.sha256);
+      return {
+        primary: faces.length ? (row?.primary_idx ?? 0) : null,
+        faces: faces.map((f) => ({ id: f.id, idx: f.idx, box: f.box, quality: { ...f.quality }, models: f.embeddings.map((e) => ({ id: e.model, sha256: e.modelSha256, norm: e.norm })) })),
+      };
+    },
+    'faces.setPrimary': (r) => review(() => {
+      setPrimaryFace(catalog, r.sha256, r.face, actor);
+      return { primary: r.face };
+    }),
+    'annotations.add': (r) => review(() => addAnnotation(catalog, r, actor)),
+    'annotations.list': (r) => listAnnotations(catalog, r.target),
+    'decisions.record': (r) =>
+      review(() => {
+        // The evidence is recomputed from the stored embeddings, never taken from the client.
+        const embeddingsOf = (id: number) => {
+          const { portrait, idx } = faceRow(catalog, id);
+          const face = facesOf(catalog, portrait).find((f) => f.idx === idx)!;
+          return { portrait, idx, embeddings: Object.fromEntries(face.embeddings.map((e) => [e.model, { vector: e.vector, sha256: e.modelSha256 }])) };
+        };
+        const a = embeddingsOf(r.faceA);
+        const b = embeddingsOf(r.faceB);
+        const common = (x: typeof a, y: typeof b) => Object.fromEntries(Object.entries(x.embeddings).filter(([m, e]) => y.embeddings[m]?.sha256 === e.sha256));
+        const { systems, calibrationSet } = scorePair(common(a, b), common(b, a), allCalibrations());
+        const evidence = {
+          faces: [{ id: r.faceA, portrait: a.portrait, idx: a.idx }, { id: r.faceB, portrait: b.portrait, idx: b.idx }],
+          calibrationSet,
+          systems: systems.map((s) => ({ system: s.system, modelSha256: s.modelSha256, score: s.score, threshold: s.threshold, decision: s.decision, evidence: s.evidence.map((e) => ({ method: e.method, log10Lr: e.log10Lr, calibration: e.calibration.name, pairListSha256: e.calibration.provenance.pairListSha256 })) })),
+        };
+        return recordDecision(catalog, r, evidence, actor);
+      }),
+    'decisions.list': (r) => listDecisions(catalog, r.face),
     'catalog.stats': () => catalog.stats(),
     'audit.list': (r) => catalog.audit.list(r.limit, r.beforeSeq),
     'audit.verify': () => catalog.audit.verify(),
