@@ -3,11 +3,12 @@
  * through the real job worker. Run by hand: `npx tsx bench/ingest.ts [folder] [limit]`
  * (default: the first 1000 LFW images from ../shared/data, else 1000 generated images).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createEngine } from '../src/main/engine';
 import { SHARED_DATA, writeNoiseImages } from '../test/helpers/fixtures';
+import { lfwFiles } from './lfw-files';
 
 async function main(): Promise<void> {
   const limit = Number(process.argv[3] ?? 1000);
@@ -17,13 +18,7 @@ async function main(): Promise<void> {
   const lfw = process.argv[2] ?? path.join(SHARED_DATA, 'lfw/images');
   if (existsSync(lfw)) {
     source = lfw;
-    inputs = [];
-    for (const person of readdirSync(lfw).sort()) {
-      const dir = path.join(lfw, person);
-      if (!statSync(dir).isDirectory()) continue;
-      for (const f of readdirSync(dir).sort()) if (inputs.length < limit) inputs.push(path.join(dir, f));
-      if (inputs.length >= limit) break;
-    }
+    inputs = lfwFiles(lfw, limit);
   } else {
     source = 'generated 48x48 PNGs';
     inputs = await writeNoiseImages(path.join(work, 'in'), limit);

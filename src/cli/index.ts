@@ -40,6 +40,7 @@ function withEngine<T>(cmd: Command, body: (api: FacetApi, engine: Engine, json:
     send: (method, payload) => router.handle(method, payload),
     onEvent: (listener) => engine.subscribe(listener),
     mediaUrl: (sha) => engine.catalog.store.pathFor(sha),
+    thumbUrl: (sha) => engine.catalog.store.pathFor(sha),
   });
   return body(api, engine, Boolean(opts.json)).finally(() => engine.close());
 }

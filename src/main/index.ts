@@ -80,8 +80,15 @@ async function boot(): Promise<void> {
 
   // The window may display stored originals and nothing else from disk.
   protocol.handle(MEDIA_SCHEME, (request) => {
-    const sha = new URL(request.url).pathname.replace(/^\//, '');
-    const media = /^[0-9a-f]{64}$/.test(sha) ? engine.resolveMedia(sha) : undefined;
+    const url = new URL(request.url);
+    const sha = url.pathname.replace(/^\//, '');
+    if (!/^[0-9a-f]{64}$/.test(sha)) return new Response('Not found', { status: 404 });
+    if (url.host === 'thumb') {
+      const thumb = engine.resolveThumbnail(sha);
+      if (!thumb) return new Response('Not found', { status: 404 });
+      return new Response(Buffer.from(thumb.data), { headers: { 'Content-Type': `image/${thumb.format}` } });
+    }
+    const media = engine.resolveMedia(sha);
     if (!media) return new Response('Not found', { status: 404 });
     return net.fetch(pathToFileURL(media.file).href);
   });

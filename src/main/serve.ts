@@ -36,6 +36,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       router: createRouter(engine.handlers),
       subscribe: engine.subscribe,
       resolveMedia: engine.resolveMedia,
+      resolveThumbnail: engine.resolveThumbnail,
       rendererDir: options.rendererDir,
       host: options.host,
       port: options.port,

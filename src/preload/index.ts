@@ -15,6 +15,7 @@ const bridge = {
     return () => ipcRenderer.removeListener(IPC_EVENT, wrapped);
   },
   mediaUrl: (sha256: string): string => `${MEDIA_SCHEME}://original/${encodeURIComponent(sha256)}`,
+  thumbUrl: (sha256: string): string => `${MEDIA_SCHEME}://thumb/${encodeURIComponent(sha256)}`,
 };
 
 contextBridge.exposeInMainWorld('facetBridge', bridge);

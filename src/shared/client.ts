@@ -33,12 +33,15 @@ export interface FacetApi {
   subscribe(listener: (event: FacetEvent) => void): () => void;
   /** URL under which the window can display a stored original. */
   mediaUrl(sha256: string): string;
+  /** URL of an original's thumbnail (upright, at most 256 px): what grids show. */
+  thumbUrl(sha256: string): string;
 }
 
 export interface DoorLink {
   send(method: string, payload: unknown): Promise<Envelope<unknown>>;
   onEvent(listener: (raw: unknown) => void): () => void;
   mediaUrl(sha256: string): string;
+  thumbUrl(sha256: string): string;
 }
 
 export function createClient(link: DoorLink): FacetApi {
@@ -59,5 +62,6 @@ export function createClient(link: DoorLink): FacetApi {
       });
     },
     mediaUrl: (sha256) => link.mediaUrl(sha256),
+    thumbUrl: (sha256) => link.thumbUrl(sha256),
   };
 }

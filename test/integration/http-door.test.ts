@@ -49,6 +49,7 @@ describe('loopback door', () => {
       router: createRouter(engine.handlers),
       subscribe: engine.subscribe,
       resolveMedia: engine.resolveMedia,
+      resolveThumbnail: engine.resolveThumbnail,
       rendererDir,
     });
     host = `127.0.0.1:${server.port}`;
@@ -168,6 +169,14 @@ describe('loopback door', () => {
     expect(Number(res.headers['content-length'])).toBe(data.length);
     expect((await request(server.port, { path: `/media/${'a'.repeat(64)}`, headers: auth })).status).toBe(404);
     expect((await request(server.port, { path: '/media/..%2f..%2fcatalog.sqlite', headers: auth })).status).toBe(400);
+    // Its thumbnail comes from the catalog, as WebP; unknown hashes and non-hashes are refused.
+    const thumb = await request(server.port, { path: `/thumbs/${original!.sha256}`, headers: auth });
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers['content-type']).toBe('image/webp');
+    expect(Number(thumb.headers['content-length'])).toBeGreaterThan(0);
+    expect((await request(server.port, { path: `/thumbs/${'b'.repeat(64)}`, headers: auth })).status).toBe(404);
+    expect((await request(server.port, { path: '/thumbs/xyz', headers: auth })).status).toBe(400);
+    expect((await request(server.port, { path: `/thumbs/${original!.sha256}` })).status).toBe(401);
   });
 
   it('pushes job events over an authenticated WebSocket and refuses others', async () => {

@@ -45,6 +45,8 @@ export interface Engine {
   subscribe(listener: (event: FacetEvent) => void): () => void;
   /** File and format of a catalogued original, for the doors that display it. */
   resolveMedia(sha256: string): { file: string; format: string } | undefined;
+  /** An original's stored thumbnail. */
+  resolveThumbnail(sha256: string): { data: Uint8Array; format: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -231,6 +233,10 @@ export function createEngine(options: EngineOptions): Engine {
     inference: getInference,
     doctor,
     subscribe: (listener) => jobs.onUpdate((job) => listener({ type: 'job', job })),
+    resolveThumbnail(sha256) {
+      const t = catalog.getThumbnail(sha256);
+      return t && { data: t.data, format: t.format };
+    },
     resolveMedia(sha256) {
       const original = catalog.getOriginal(sha256);
       return original && { file: catalog.store.pathFor(sha256), format: original.format };

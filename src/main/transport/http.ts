@@ -72,6 +72,7 @@ export interface LoopbackOptions {
   rendererDir: string;
   /** Resolves a stored original to its file and format, or undefined when not catalogued. */
   resolveMedia: (sha256: string) => { file: string; format: string } | undefined;
+  resolveThumbnail?: (sha256: string) => { data: Uint8Array; format: string } | undefined;
   host?: string;
   port?: number;
   token?: string;
@@ -290,6 +291,20 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
           'Cache-Control': 'private, max-age=31536000, immutable',
         }));
       if (!served) sendError(res, { code: 'not_found', message: `No original ${sha} in the catalog.` });
+      return;
+    }
+    if (url.pathname.startsWith('/thumbs/')) {
+      const sha = url.pathname.slice(8);
+      if (!SHA_RE.test(sha)) return sendError(res, { code: 'invalid_request', message: 'Not a SHA-256.' });
+      const thumb = options.resolveThumbnail?.(sha);
+      if (!thumb) return sendError(res, { code: 'not_found', message: `No thumbnail for ${sha} in the catalog.` });
+      res.writeHead(200, {
+        'Content-Type': IMAGE_MIME[thumb.format] ?? 'application/octet-stream',
+        'Content-Length': thumb.data.byteLength,
+        'Cache-Control': 'private, max-age=31536000, immutable',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end(req.method === 'HEAD' ? undefined : thumb.data);
       return;
     }
     return handleStatic(res, url.pathname);

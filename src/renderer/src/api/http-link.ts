@@ -61,5 +61,6 @@ export function createHttpLink(base: URL = new URL(window.location.href)): DoorL
       return () => listeners.delete(listener);
     },
     mediaUrl: (sha256) => new URL(`/media/${encodeURIComponent(sha256)}`, base).href,
+    thumbUrl: (sha256) => new URL(`/thumbs/${encodeURIComponent(sha256)}`, base).href,
   };
 }

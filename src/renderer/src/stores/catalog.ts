@@ -28,5 +28,5 @@ export const useCatalog = defineStore('catalog', () => {
     }
   }
 
-  return { stats, items, total, query, loading, refresh, mediaUrl: api.mediaUrl };
+  return { stats, items, total, query, loading, refresh, mediaUrl: api.mediaUrl, thumbUrl: api.thumbUrl };
 });

@@ -11,6 +11,9 @@ import { IMAGE_EXTENSIONS, MAX_INPUT_BYTES, probeImage } from '../../vision/prob
 import type { JobContext, JobDefinition, ParamsOf } from '../types';
 
 type Params = ParamsOf<'store.ingest'>;
+
+/** Files processed at once by one import. */
+const IN_FLIGHT = 4;
 interface Input {
   path: string;
   subject: string | null;
@@ -180,28 +183,34 @@ export const ingestJob: JobDefinition<'store.ingest', IngestResult> = {
     }
     const pending = pendingItems(catalog, runId);
     const total = result.files + pending.length;
-    for (const [i, item] of pending.entries()) {
-      if (ctx.signal.aborted) {
-        result.skipped = pending.length - i;
-        ctx.progress(result.files, total, `Stopped after ${result.files} of ${total} files`);
-        break;
-      }
-      ctx.progress(result.files, total, path.basename(item.path));
-      result.files += 1;
-      try {
-        const out = await ingestOne(item, runId, params, ctx);
-        finishItem(catalog, runId, item.idx, out.status, out.sha256, null);
-        if (out.status === 'added') result.added += 1;
-        else result.duplicates.push({ path: item.path, sha256: out.sha256 });
-        if (out.analyzed) {
-          result.analyzed += 1;
-          result.faces += out.faces;
+    // Several files in flight: decoding, hashing and storing one overlap with inference on
+    // another, and the inference service batches the recognizer calls of concurrent files.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < pending.length && !ctx.signal.aborted) {
+        const item = pending[next++] as ImportItem;
+        try {
+          const out = await ingestOne(item, runId, params, ctx);
+          finishItem(catalog, runId, item.idx, out.status, out.sha256, null);
+          if (out.status === 'added') result.added += 1;
+          else result.duplicates.push({ path: item.path, sha256: out.sha256 });
+          if (out.analyzed) {
+            result.analyzed += 1;
+            result.faces += out.faces;
+          }
+        } catch (e) {
+          const message = (e as Error).message;
+          finishItem(catalog, runId, item.idx, 'error', (e as { sha256?: string }).sha256 ?? null, message);
+          result.errors.push({ path: item.path, message });
         }
-      } catch (e) {
-        const message = (e as Error).message;
-        finishItem(catalog, runId, item.idx, 'error', (e as { sha256?: string }).sha256 ?? null, message);
-        result.errors.push({ path: item.path, message });
+        result.files += 1;
+        ctx.progress(result.files, total, path.basename(item.path));
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, pending.length) }, worker));
+    if (ctx.signal.aborted) {
+      result.skipped = total - result.files;
+      ctx.progress(result.files, total, `Stopped after ${result.files} of ${total} files`);
     }
     result.files = total;
     setRunState(catalog, runId, ctx.signal.aborted ? 'cancelled' : 'done');
