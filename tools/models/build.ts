@@ -270,6 +270,40 @@ async function buildFaceApi(model: FaceApiModel): Promise<Built> {
   };
 }
 
+interface EvaluationFile {
+  dataset: string;
+  judgedOn: { list: string; pairs: number };
+  default: { system: string; recognizers: string[] };
+  systems: { system: string; modelSha256: string; threshold: number; devTest: { accuracy: number; auc: number; eer: number; cllr: number; cllrMin: number } }[];
+}
+
+/**
+ * Copies the committed evaluation (tools/calibrate-lfw.ts) into the entries it was measured
+ * with: a figure or threshold measured on another model file is never attached to this one.
+ */
+function withEvaluation(entries: ModelEntry[]): { verification?: Manifest['verification'] } {
+  const file = path.join(OUT_DIR, 'evaluation.json');
+  if (!existsSync(file)) return {};
+  const ev = JSON.parse(readFileSync(file, 'utf8')) as EvaluationFile;
+  for (const entry of entries) {
+    const s = ev.systems.find((x) => x.system === entry.id && x.modelSha256 === entry.sha256);
+    if (!s) continue;
+    entry.defaultThreshold = s.threshold;
+    const d = s.devTest;
+    entry.evaluation = { dataset: ev.dataset, judgedOn: ev.judgedOn.list, accuracy: d.accuracy, auc: d.auc, eer: d.eer, cllr: d.cllr, cllrMin: d.cllrMin };
+  }
+  const current = ev.default.recognizers.every((id) => ev.systems.some((s) => s.system === id && entries.find((e) => e.id === id)?.sha256 === s.modelSha256));
+  if (!current) return {};
+  return {
+    verification: {
+      default: ev.default.system,
+      recognizers: ev.default.recognizers,
+      evidence: `best accuracy on ${ev.dataset} ${ev.judgedOn.list} (${ev.judgedOn.pairs} pairs), thresholds and calibrations fitted on DevTrain`,
+      figures: Object.fromEntries(ev.systems.map((s) => [s.system, { accuracy: s.devTest.accuracy, cllr: s.devTest.cllr }])),
+    },
+  };
+}
+
 export const MODEL_IDS = [...HUMAN_MODELS.map((m) => m.id), ...FACEAPI_MODELS.map((m) => m.id)];
 
 /** Builds every model, or those named in `only`. */
@@ -293,7 +327,7 @@ async function main(): Promise<void> {
   const entries = MODEL_IDS.map((id) => built.find((b) => b.entry.id === id)?.entry ?? previous.find((m) => m.id === id)).filter(
     (e): e is ModelEntry => e !== undefined,
   );
-  const manifest = Manifest.parse({ schema: 1, generator: GENERATOR, models: entries });
+  const manifest = Manifest.parse({ schema: 1, generator: GENERATOR, models: entries, ...withEvaluation(entries) });
   if (check) {
     const onDisk = Manifest.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
     const drift = built.map((b) => b.entry).filter((m) => onDisk.models.find((o) => o.id === m.id)?.sha256 !== m.sha256).map((m) => m.id);

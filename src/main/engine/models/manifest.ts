@@ -64,6 +64,18 @@ export const ModelEntry = z.object({
   head: Head.optional(),
   /** Cosine decision threshold; null until the evaluation calibrates it. */
   defaultThreshold: z.number().nullable(),
+  /** Figures measured with this exact file (tools/calibrate-lfw.ts). */
+  evaluation: z
+    .object({
+      dataset: z.string(),
+      judgedOn: z.string(),
+      accuracy: z.number(),
+      auc: z.number(),
+      eer: z.number(),
+      cllr: z.number(),
+      cllrMin: z.number(),
+    })
+    .optional(),
   notes: z.string().optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
@@ -72,6 +84,15 @@ export const Manifest = z.object({
   schema: z.literal(1),
   generator: z.string(),
   models: z.array(ModelEntry),
+  /** The verification system chosen by evidence, and why. */
+  verification: z
+    .object({
+      default: z.string(),
+      recognizers: z.array(z.string()),
+      evidence: z.string(),
+      figures: z.record(z.string(), z.object({ accuracy: z.number(), cllr: z.number() })),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
