@@ -388,6 +388,34 @@ export const Decision = z.object({
   createdAt: z.string(),
 });
 
+const Similarity = z.object({ a: z.number(), b: z.number(), tx: z.number(), ty: z.number() });
+
+export const PairDiffResponse = z.object({
+  recognizer: z.string(),
+  modelSha256: Sha256,
+  settings: z.object({ patch: z.number().int(), stride: z.number().int(), mode: z.enum(['pair', 'a', 'b']), refined: z.boolean() }),
+  /** The map's size: the recognizer's aligned crop. */
+  width: z.number().int(),
+  height: z.number().int(),
+  /** Cosine distance of the pair before any occlusion. */
+  distance: z.number(),
+  forwardPasses: z.number().int(),
+  millis: z.number(),
+  cached: z.boolean(),
+  maxDelta: z.number(),
+  /** The calibrated Theta and its provenance; null when none fits this model file and grid. */
+  theta: z
+    .object({ theta: z.number(), auc: z.number(), separation: z.number(), negatives: z.number().int(), positives: z.number().int(), pairList: z.string(), pairListSha256: z.string(), measuredAt: z.string() })
+    .passthrough()
+    .nullable(),
+  /** Row-major width x height values in [0, 1]: max(0, min(1, delta / theta)). */
+  map: z.array(z.number()),
+  parts: z.array(z.object({ part: z.string(), density: z.number(), share: z.number(), rank: z.number().int() })),
+  a: z.object({ sha256: Sha256, face: z.number().int(), facesFound: z.number().int(), cropToPhoto: Similarity }),
+  b: z.object({ sha256: Sha256, face: z.number().int(), facesFound: z.number().int(), cropToPhoto: Similarity }),
+  files: z.array(z.string()),
+});
+
 export const CalibrationSummary = z.object({
   id: z.number().int().nullable(),
   name: z.string(),
@@ -457,6 +485,25 @@ export const methods = {
     response: VerifyPairResult,
   },
   'calibrations.list': { request: Empty, response: z.array(CalibrationSummary) },
+  'diff.pair': {
+    request: z
+      .object({
+        a: FaceRef,
+        b: FaceRef,
+        /** Default: mobileface, the fastest bundled recognizer (an interactive map in under a second). */
+        recognizer: ModelId.optional(),
+        /** pair: both faces occluded (paper 003); a / b: only that face. */
+        mode: z.enum(['pair', 'a', 'b']).default('pair'),
+        /** Stride 2 over the whole face, as in the paper (seconds, not milliseconds). */
+        dense: z.boolean().default(false),
+        patch: z.number().int().min(2).max(128).optional(),
+        stride: z.number().int().min(1).max(64).optional(),
+        /** Write overlay-a.png, overlay-b.png, heatmap.png and diff.json here. */
+        outDir: AbsolutePath.optional(),
+      })
+      .strict(),
+    response: PairDiffResponse,
+  },
   'faces.list': {
     request: z.object({ sha256: Sha256 }).strict(),
     response: z.object({ primary: z.number().int().nullable(), faces: z.array(FaceSummary) }),

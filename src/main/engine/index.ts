@@ -10,6 +10,7 @@ import { listRuns } from './catalog/imports';
 import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
 import { sourceFace } from './analysis/face-source';
+import { diffPairHandler } from './analysis/diff-handler';
 import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
 import { InferenceService } from './models/inference';
@@ -169,6 +170,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
     'verify.pair': (r) => verifyPair(r),
+    'diff.pair': (r) => diffPairHandler(r, { catalog, inference: getInference(), modelsDir }),
     'calibrations.list': () => {
       const registry = getInference().registry;
       const installed = (id: string, members?: string[]): string | undefined => {
