@@ -217,23 +217,4 @@ describe.skipIf(!hasSharedData)('facial component masks on real faces', () => {
     expect(get(parts, 'eyes').area).toBeGreaterThan(0);
     expect(() => partMasks(points.slice(0, 100), 112, 112)).toThrow(/468/);
   });
-
-  it('computes a mask set in a few milliseconds', async () => {
-    const { points } = await aligned('George_W_Bush', 1, 'faceres');
-    const half = points.map(([x, y]) => [x / 2, y / 2] as Point);
-    const median = (pts: Point[], size: number): number => {
-      for (let k = 0; k < 10; k++) partMasks(pts, size, size);
-      const times: number[] = [];
-      for (let k = 0; k < 40; k++) {
-        const t0 = performance.now();
-        partMasks(pts, size, size);
-        times.push(performance.now() - t0);
-      }
-      return times.sort((p, q) => p - q)[times.length >> 1] as number;
-    };
-    const t224 = median(points, 224);
-    const t112 = median(half, 112);
-    console.log(`partMasks median: 224x224 ${t224.toFixed(2)} ms, 112x112 ${t112.toFixed(2)} ms`);
-    expect(t224).toBeLessThan(15); // "a few ms"; loose for slow, shared CI machines
-  });
 });
