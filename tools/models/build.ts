@@ -273,6 +273,7 @@ async function buildFaceApi(model: FaceApiModel): Promise<Built> {
 interface EvaluationFile {
   dataset: string;
   judgedOn: { list: string; pairs: number };
+  fittedOn: { list: string; pairs: number };
   default: { system: string; recognizers: string[] };
   systems: { system: string; modelSha256: string; threshold: number; devTest: { accuracy: number; auc: number; eer: number; cllr: number; cllrMin: number } }[];
 }
@@ -298,7 +299,7 @@ function withEvaluation(entries: ModelEntry[]): { verification?: Manifest['verif
     verification: {
       default: ev.default.system,
       recognizers: ev.default.recognizers,
-      evidence: `best accuracy on ${ev.dataset} ${ev.judgedOn.list} (${ev.judgedOn.pairs} pairs), thresholds and calibrations fitted on DevTrain`,
+      evidence: `best accuracy on ${ev.judgedOn.list} (${ev.judgedOn.pairs} pairs), thresholds and calibrations fitted on ${ev.fittedOn.list}`,
       figures: Object.fromEntries(ev.systems.map((s) => [s.system, { accuracy: s.devTest.accuracy, cllr: s.devTest.cllr }])),
     },
   };
