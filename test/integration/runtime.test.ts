@@ -51,6 +51,16 @@ describe('inference runtime', () => {
     expect(info.sessions.map((s) => s.id)).toContain('faceres');
   });
 
+  it('runs fixed-batch graphs (blazeface, selfie) one image at a time, even when called concurrently', async () => {
+    const photos = facePhotos().slice(0, 3);
+    const images = await Promise.all(photos.map((p) => rgbFloat(p.file, 256, 256)));
+    const together = await Promise.all(images.map((img) => service.run('blazeface', img.slice())));
+    const alone = await service.run('blazeface', images[2]!.slice());
+    expect(together).toHaveLength(3);
+    expect(together[2]!['scores_16']!.data).toEqual(alone['scores_16']!.data);
+    await expect(service.runBatch('blazeface', new Float32Array(2 * 256 * 256 * 3), 2)).rejects.toThrow(/blazeface runs one image at a time; got a batch of 2/);
+  });
+
   it('rejects wrong input sizes and unknown models clearly', async () => {
     await expect(service.run('faceres', new Float32Array(10))).rejects.toThrow(/faceres takes 224x224x3 values; got 10/);
     expect(() => service.registry.get('arcface-xl')).toThrow(/No model "arcface-xl". Known: .*faceres/);

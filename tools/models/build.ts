@@ -103,10 +103,10 @@ const HUMAN_MODELS: HumanModel[] = [
     description: 'MediaPipe BlazeFace (back-camera model, 256x256): anchors with boxes and 6 keypoints',
     input: { height: 256, width: 256, colorOrder: 'RGB', range: [-1, 1], normalization: 'none (the graph takes -1..1 RGB)' },
     outputs: [
-      { tf: 'Identity', onnx: 'scores_16', shape: ['batch', 512, 1], meaning: 'face logits for the 16x16 grid, 2 anchors per cell' },
-      { tf: 'Identity_1', onnx: 'scores_32', shape: ['batch', 384, 1], meaning: 'face logits for the 8x8 grid, 6 anchors per cell' },
-      { tf: 'Identity_2', onnx: 'boxes_16', shape: ['batch', 512, 16], meaning: 'box (cx, cy, w, h) + 6 keypoints (x, y) offsets, 16x16 grid' },
-      { tf: 'Identity_3', onnx: 'boxes_32', shape: ['batch', 384, 16], meaning: 'as boxes_16, 8x8 grid' },
+      { tf: 'Identity', onnx: 'scores_16', shape: [1, 512, 1], meaning: 'face logits for the 16x16 grid, 2 anchors per cell' },
+      { tf: 'Identity_1', onnx: 'scores_32', shape: [1, 384, 1], meaning: 'face logits for the 8x8 grid, 6 anchors per cell' },
+      { tf: 'Identity_2', onnx: 'boxes_16', shape: [1, 512, 16], meaning: 'box (cx, cy, w, h) + 6 keypoints (x, y) offsets, 16x16 grid' },
+      { tf: 'Identity_3', onnx: 'boxes_32', shape: [1, 384, 16], meaning: 'as boxes_16, 8x8 grid' },
     ],
     alignment: { kind: 'none' },
     notes: 'Anchor decoding (offsets in input pixels) belongs to the detection pipeline.',
@@ -139,7 +139,7 @@ const HUMAN_MODELS: HumanModel[] = [
     task: 'segmentation',
     description: 'MediaPipe Selfie segmentation (256x256): person mask, used for hair (mask minus face region)',
     input: { height: 256, width: 256, colorOrder: 'RGB', range: [0, 1], normalization: 'none (the graph takes 0..1 RGB)' },
-    outputs: [{ tf: 'activation_10', onnx: 'mask', shape: ['batch', 256, 256, 1], meaning: 'person probability per pixel' }],
+    outputs: [{ tf: 'activation_10', onnx: 'mask', shape: [1, 256, 256, 1], meaning: 'person probability per pixel' }],
     alignment: { kind: 'none' },
   },
 ];

@@ -106,9 +106,18 @@ export class InferenceService {
     if (data.length !== n * height * width * channels) {
       throw new Error(`${model} takes ${n} x ${height}x${width}x${channels} values; got ${data.length}`);
     }
+    if (n > this.batchLimit(model)) throw new Error(`${model} runs one image at a time; got a batch of ${n}`);
     const reply = await this.request({ type: 'run', model, input: { data, dims: [n, height, width, channels] } }, [data.buffer as ArrayBuffer]);
     if (reply.type !== 'run') throw new Error('unexpected reply');
     return reply.outputs;
+  }
+
+  /**
+   * Images one run may take: graphs whose outputs all have a symbolic batch dimension take up to
+   * maxBatch; those converted with a fixed batch of 1 (their reshapes hard-code it) take one.
+   */
+  private batchLimit(model: string): number {
+    return this.registry.get(model).outputs.every((o) => o.shape[0] === 'batch') ? this.maxBatch : 1;
   }
 
   /** One image; batched with concurrent calls for the same model. */
@@ -122,7 +131,7 @@ export class InferenceService {
       const queue = this.queues.get(model) ?? [];
       queue.push({ data: image, resolve, reject });
       this.queues.set(model, queue);
-      if (queue.length >= this.maxBatch) this.flush(model);
+      if (queue.length >= this.batchLimit(model)) this.flush(model);
       else if (queue.length === 1) setImmediate(() => this.flush(model));
     });
   }
@@ -130,7 +139,7 @@ export class InferenceService {
   private flush(model: string): void {
     const queue = this.queues.get(model);
     if (!queue?.length) return;
-    const batch = queue.splice(0, this.maxBatch);
+    const batch = queue.splice(0, this.batchLimit(model));
     const size = batch[0]!.data.length;
     const data = new Float32Array(batch.length * size);
     batch.forEach((p, i) => data.set(p.data, i * size));
