@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { alignedFace } from '../src/main/engine/analysis/aligned-face';
-import { DENSE, diffFaces, INTERACTIVE, loadThetas, type DiffSettings } from '../src/main/engine/analysis/pair-diff-service';
+import { DENSE, DENSE_FAST, diffFaces, INTERACTIVE, loadThetas, type DiffSettings } from '../src/main/engine/analysis/pair-diff-service';
 import { parsePairList } from '../src/main/engine/analysis/pairs';
 import { Catalog } from '../src/main/engine/catalog/catalog';
 import { InferenceService } from '../src/main/engine/models/inference';
@@ -53,9 +53,16 @@ async function main(): Promise<void> {
   // Warm-up: session creation and first-run allocations are not per-pair cost.
   await diffFaces(faces[0]![0], faces[0]![1], entry, inference, INTERACTIVE, thetas);
 
-  const rows: Record<string, { ms: number[]; passes: number[] }> = { interactive: { ms: [], passes: [] }, naive: { ms: [], passes: [] }, dense: { ms: [], passes: [] } };
+  const rows: Record<string, { ms: number[]; passes: number[] }> = {
+    interactive: { ms: [], passes: [] },
+    naive: { ms: [], passes: [] },
+    dense: { ms: [], passes: [] },
+    denseFast: { ms: [], passes: [] },
+  };
   const r: number[] = [];
+  const rDense: number[] = [];
   let sameTop = 0;
+  let sameTopDense = 0;
   for (const [i, [a, b]] of faces.entries()) {
     const fast = await diffFaces(a, b, entry, inference, INTERACTIVE, thetas);
     const full = await diffFaces(a, b, entry, inference, naive, thetas);
@@ -69,6 +76,11 @@ async function main(): Promise<void> {
       const dense = await diffFaces(a, b, entry, inference, DENSE, thetas);
       rows.dense!.ms.push(dense.millis);
       rows.dense!.passes.push(dense.forwardPasses);
+      const denseFast = await diffFaces(a, b, entry, inference, DENSE_FAST, thetas);
+      rows.denseFast!.ms.push(denseFast.millis);
+      rows.denseFast!.passes.push(denseFast.forwardPasses);
+      rDense.push(pearson(denseFast.delta, dense.delta));
+      if (denseFast.parts[0]!.part === dense.parts[0]!.part) sameTopDense++;
     }
   }
   const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
@@ -77,11 +89,15 @@ async function main(): Promise<void> {
   const label: Record<string, string> = {
     interactive: 'interactive (16/8, coarse-to-fine)',
     naive: 'naive Algorithm 1 (16/8)',
-    dense: 'dense (16/2)',
+    dense: 'dense, naive (16/2)',
+    denseFast: 'dense, coarse-to-fine (16/8 -> 16/2)',
   };
   for (const [k, v] of Object.entries(rows)) console.log(`${label[k]!.padEnd(34)} ${mean(v.ms).toFixed(0).padStart(7)}   ${mean(v.passes).toFixed(0).padStart(14)}   ${v.ms.length}`);
   console.log(`speed-up of coarse-to-fine over naive on the same grid: ${(mean(rows.naive!.ms) / mean(rows.interactive!.ms)).toFixed(2)}x (${(mean(rows.naive!.passes) / mean(rows.interactive!.passes)).toFixed(2)}x fewer passes)`);
   console.log(`agreement with naive: Pearson r mean ${mean(r).toFixed(3)} (min ${Math.min(...r).toFixed(3)}); same top-ranked part in ${sameTop}/${n}`);
+  if (nDense) {
+    console.log(`dense: coarse-to-fine ${(mean(rows.dense!.ms) / mean(rows.denseFast!.ms)).toFixed(2)}x faster than naive (${(mean(rows.dense!.passes) / mean(rows.denseFast!.passes)).toFixed(2)}x fewer passes); Pearson r mean ${mean(rDense).toFixed(3)} (min ${Math.min(...rDense).toFixed(3)}); same top part in ${sameTopDense}/${nDense}`);
+  }
   await inference.close();
   catalog.close();
   rmSync(work, { recursive: true, force: true });

@@ -106,18 +106,19 @@ export class InferenceService {
     if (data.length !== n * height * width * channels) {
       throw new Error(`${model} takes ${n} x ${height}x${width}x${channels} values; got ${data.length}`);
     }
-    if (n > this.batchLimit(model)) throw new Error(`${model} runs one image at a time; got a batch of ${n}`);
+    if (n > 1 && this.batchLimit(model) === 1) throw new Error(`${model} runs one image at a time; got a batch of ${n}`);
     const reply = await this.request({ type: 'run', model, input: { data, dims: [n, height, width, channels] } }, [data.buffer as ArrayBuffer]);
     if (reply.type !== 'run') throw new Error('unexpected reply');
     return reply.outputs;
   }
 
   /**
-   * Images one run may take: graphs whose outputs all have a symbolic batch dimension take up to
-   * maxBatch; those converted with a fixed batch of 1 (their reshapes hard-code it) take one.
+   * Images one run may take: graphs converted with a fixed batch of 1 (their reshapes hard-code
+   * it; the manifest gives their outputs a leading 1) take one, the others up to maxBatch.
+   * Outputs that are constants (a head's weights) do not count.
    */
   private batchLimit(model: string): number {
-    return this.registry.get(model).outputs.every((o) => o.shape[0] === 'batch') ? this.maxBatch : 1;
+    return this.registry.get(model).outputs.some((o) => o.shape[0] === 1) ? 1 : this.maxBatch;
   }
 
   /** One image; batched with concurrent calls for the same model. */
