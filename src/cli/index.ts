@@ -387,7 +387,9 @@ export function buildProgram(): Command {
                 : `no calibrated Theta for this grid: the map is scaled to its own maximum (${r.maxDelta.toPrecision(3)})\n`) +
               `parts, most different first:\n`,
           );
-          for (const p of r.parts) process.stdout.write(`  ${String(p.rank).padStart(2)}. ${p.part.padEnd(10)} density ${p.density.toExponential(2)}  share ${(p.share * 100).toFixed(0).padStart(3)} %\n`);
+          for (const p of r.parts) {
+            process.stdout.write(`  ${String(p.rank).padStart(2)}. ${p.part.padEnd(10)} total effect ${p.total.toExponential(2)}  per pixel ${p.effect.toExponential(2)}  share of the map ${(p.share * 100).toFixed(0).padStart(3)} %\n`);
+          }
           if (r.files.length) process.stdout.write(`wrote ${r.files.map((f) => path.basename(f)).join(', ')} in ${path.dirname(r.files[0]!)}\n`);
         });
       },

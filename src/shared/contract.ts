@@ -410,7 +410,8 @@ export const PairDiffResponse = z.object({
     .nullable(),
   /** Row-major width x height values in [0, 1]: max(0, min(1, delta / theta)). */
   map: z.array(z.number()),
-  parts: z.array(z.object({ part: z.string(), density: z.number(), share: z.number(), rank: z.number().int() })),
+  /** Facial parts, most different first: total effect (the ranking), effect per pixel, map density and share of its mass. */
+  parts: z.array(z.object({ part: z.string(), total: z.number(), effect: z.number(), density: z.number(), share: z.number(), rank: z.number().int() })),
   a: z.object({ sha256: Sha256, face: z.number().int(), facesFound: z.number().int(), cropToPhoto: Similarity }),
   b: z.object({ sha256: Sha256, face: z.number().int(), facesFound: z.number().int(), cropToPhoto: Similarity }),
   files: z.array(z.string()),

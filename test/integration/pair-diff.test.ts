@@ -57,8 +57,11 @@ describe('pair-difference maps on real faces', () => {
       const a = await alignedFace({ path: lfw(pa, 1) }, ctx, entry, 'centre');
       const b = await alignedFace({ path: lfw(pb, 1) }, ctx, entry, 'centre');
       const masks = partMasks(a.mesh, width, height);
-      for (const part of ['eyes', 'nose', 'mouth'] as const) {
-        const swapped = partSwap(a.crop255, b.crop255, width, height, masks[PART_NAMES.indexOf(part)]!.mask);
+      for (const part of ['eyes', 'nose', 'mouth', 'chin'] as const) {
+        const mask = masks[PART_NAMES.indexOf(part)]!.mask;
+        const swapped = partSwap(a.crop255, b.crop255, width, height, mask, { inside: true });
+        // The ground truth: nothing outside the part changed.
+        for (let p = 0; p < mask.length; p++) if (!mask[p]) expect(swapped[p * 3]).toBe(a.crop255[p * 3]);
         const aPrime: AlignedFace = { ...a, crop255: swapped, crop: toModelRange(swapped, entry.input.range) };
         const r = await diffFaces(a, aPrime, entry, ctx.inference, INTERACTIVE, thetas);
         const rank = r.parts.find((p) => p.part === part)!.rank;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxDelta, pairDifference, patchOrigins, thetaNormalize, type Embedder } from '../../src/main/engine/analysis/pair-diff';
+import { maxDelta, pairDifference, patchOrigins, regionEffects, thetaNormalize, type Embedder } from '../../src/main/engine/analysis/pair-diff';
 
 /** A W x W crop whose channel 0 holds `values` at the given pixels, 0.5 elsewhere. */
 function crop(w: number, values: Record<string, number>): Float32Array {
@@ -89,6 +89,32 @@ describe('pairwise occlusion (Algorithm 1 of paper 003) on a network computable 
     // The hottest pixel is the same one.
     const argmax = (m: Float32Array) => m.indexOf(maxDelta(m));
     expect(argmax(fast.delta)).toBe(argmax(full.delta));
+  });
+
+  it('region effects undo the patch blur: known per-pixel effects are recovered from the occlusions', () => {
+    // 8x8 crop: region 0 = the left 2 columns, region 1 = the rest of the top half; bottom half in none.
+    const side = 8;
+    const r0 = new Float32Array(side * side);
+    const r1 = new Float32Array(side * side);
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        if (x < 2) r0[y * side + x] = 1;
+        else if (y < 4) r1[y * side + x] = 1;
+      }
+    }
+    const truth = [0.05, 0.01, 0]; // per pixel: region 0, region 1, elsewhere
+    const samples = patchOrigins(side, 3, 1).flatMap((y) =>
+      patchOrigins(side, 3, 1).map((x) => {
+        let change = 0;
+        for (let v = y; v < y + 3; v++) for (let u = x; u < x + 3; u++) change += r0[v * side + u] ? truth[0]! : r1[v * side + u] ? truth[1]! : truth[2]!;
+        return { x, y, size: 3, change };
+      }),
+    );
+    const effects = regionEffects(samples, [r0, r1], side);
+    expect(effects[0]).toBeCloseTo(0.05, 6);
+    expect(effects[1]).toBeCloseTo(0.01, 6);
+    // Negative changes (what makes faces similar) are not a part's difference.
+    expect(regionEffects(samples.map((s) => ({ ...s, change: -s.change })), [r0, r1], side)).toEqual([0, 0]);
   });
 
   it('patch origins cover the crop to its edge; Theta normalization clamps to [0, 1]', () => {

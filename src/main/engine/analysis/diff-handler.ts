@@ -12,7 +12,7 @@ import { EngineError } from '../errors';
 import type { InferenceService } from '../models/inference';
 import { alignedFace, type AlignedFace } from './aligned-face';
 import { cropToPhoto, heatmapPng, overlayPng } from './heatmap-render';
-import { maxDelta, thetaNormalize } from './pair-diff';
+import { maxDelta, thetaNormalize, type OcclusionSample } from './pair-diff';
 import { DENSE, diffFaces, fillFor, INTERACTIVE, loadThetas, rankParts, thetaFor, type DiffSettings, type PairDiffResult } from './pair-diff-service';
 
 export async function diffPairHandler(req: ParsedReq<'diff.pair'>, ctx: { catalog: Catalog; inference: InferenceService; modelsDir: string }): Promise<Res<'diff.pair'>> {
@@ -49,7 +49,7 @@ export async function diffPairHandler(req: ParsedReq<'diff.pair'>, ctx: { catalo
   let cached = false;
   const hit = getAnalysis(ctx.catalog, spec);
   if (hit?.payload) {
-    const stored = hit.result as { distance: number; forwardPasses: number; millis: number };
+    const stored = hit.result as { distance: number; forwardPasses: number; millis: number; samples: OcclusionSample[] };
     const delta = new Float32Array(hit.payload.buffer.slice(hit.payload.byteOffset, hit.payload.byteOffset + hit.payload.byteLength));
     const theta = thetaFor(thetas, entry, settings) ?? null;
     const peak = maxDelta(delta);
@@ -66,12 +66,13 @@ export async function diffPairHandler(req: ParsedReq<'diff.pair'>, ctx: { catalo
       normalized: thetaNormalize(delta, theta?.theta ?? (peak > 0 ? peak : 1)),
       theta,
       maxDelta: peak,
-      parts: rankParts(delta, entry.input.width, entry.input.height, [a.mesh, b.mesh]),
+      parts: rankParts(delta, entry.input.width, entry.input.height, [a.mesh, b.mesh], stored.samples),
+      samples: stored.samples,
     };
     cached = true;
   } else {
     result = await diffFaces(a, b, entry, ctx.inference, settings, thetas);
-    putAnalysis(ctx.catalog, spec, { distance: result.distance, forwardPasses: result.forwardPasses, millis: result.millis }, new Uint8Array(result.delta.buffer));
+    putAnalysis(ctx.catalog, spec, { distance: result.distance, forwardPasses: result.forwardPasses, millis: result.millis, samples: result.samples }, new Uint8Array(result.delta.buffer));
   }
 
   const files: string[] = [];

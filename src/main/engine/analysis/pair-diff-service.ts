@@ -10,7 +10,7 @@ import type { InferenceService } from '../models/inference';
 import type { ModelEntry } from '../models/manifest';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import type { AlignedFace } from './aligned-face';
-import { maxDelta, pairDifference, thetaNormalize, type Embedder, type OcclusionMode, type PairDiffMap, type PairDiffOptions } from './pair-diff';
+import { maxDelta, pairDifference, regionEffects, thetaNormalize, type Embedder, type OcclusionMode, type OcclusionSample, type PairDiffMap, type PairDiffOptions } from './pair-diff';
 
 export interface DiffSettings {
   recognizer: string;
@@ -98,7 +98,15 @@ export async function occlusionMap(a: AlignedFace, b: AlignedFace, entry: ModelE
 
 export interface PartScore {
   part: PartName;
-  /** Mean positive Delta inside the part (what the ranking uses: part size does not win by itself). */
+  /**
+   * The part's total effect on the distance: its effect per pixel, from the occlusions themselves
+   * (regionEffects: non-negative least squares that undoes the patch blur), times its area. What
+   * the ranking uses (chosen on part swaps of LFW DevTrain pairs; see bench/part-swap.ts).
+   */
+  total: number;
+  /** Effect per pixel. */
+  effect: number;
+  /** Mean positive Delta of the map inside the part. */
   density: number;
   /** Share of the map's positive mass inside the part. */
   share: number;
@@ -109,8 +117,14 @@ export interface PartScore {
  * Ranks facial parts by how much difference the map puts inside them. The masks of both faces
  * are averaged: the map is shared by the aligned pair, whose landmarks differ slightly.
  */
-export function rankParts(delta: Float32Array, width: number, height: number, meshes: [number, number][][]): PartScore[] {
+export function rankParts(delta: Float32Array, width: number, height: number, meshes: [number, number][][], samples: OcclusionSample[]): PartScore[] {
   const masks = meshes.map((m) => partMasks(m, width, height));
+  const averaged = PART_NAMES.map((_, k) => {
+    const out = new Float32Array(width * height);
+    for (const m of masks) for (let i = 0; i < out.length; i++) out[i] = out[i]! + m[k]!.mask[i]! / masks.length;
+    return out;
+  });
+  const effects = regionEffects(samples, averaged, width);
   let total = 0;
   for (const d of delta) if (d > 0) total += d;
   const scores = PART_NAMES.map((part, k) => {
@@ -124,9 +138,9 @@ export function rankParts(delta: Float32Array, width: number, height: number, me
       area += w;
       if (delta[i]! > 0) mass += w * delta[i]!;
     }
-    return { part, density: area ? mass / area : 0, share: total ? mass / total : 0, rank: 0 };
+    return { part, total: effects[k]! * area, effect: effects[k]!, density: area ? mass / area : 0, share: total ? mass / total : 0, rank: 0 };
   });
-  scores.sort((x, y) => y.density - x.density);
+  scores.sort((x, y) => y.total - x.total || y.density - x.density);
   scores.forEach((s, i) => (s.rank = i + 1));
   return scores;
 }
@@ -146,6 +160,8 @@ export interface PairDiffResult {
   theta: ThetaEntry | null;
   maxDelta: number;
   parts: PartScore[];
+  /** The occlusions behind the map (kept with the cached result, for the part effects). */
+  samples: OcclusionSample[];
   millis: number;
 }
 
@@ -167,7 +183,8 @@ export async function diffFaces(a: AlignedFace, b: AlignedFace, entry: ModelEntr
     normalized,
     theta,
     maxDelta: peak,
-    parts: rankParts(map.delta, map.width, map.height, [a.mesh, b.mesh]),
+    parts: rankParts(map.delta, map.width, map.height, [a.mesh, b.mesh], map.samples),
+    samples: map.samples,
     millis: performance.now() - t0,
   };
 }

@@ -47,6 +47,15 @@ export interface PairDiffMap {
   mode: OcclusionMode;
   grid: OcclusionGrid;
   refined: boolean;
+  /** Every occlusion measured: the patch and its d1 - d2 (for attributions that undo the patch blur). */
+  samples: OcclusionSample[];
+}
+
+export interface OcclusionSample {
+  x: number;
+  y: number;
+  size: number;
+  change: number;
 }
 
 export function cosineDistance(a: Float32Array, b: Float32Array): number {
@@ -102,6 +111,7 @@ async function occlusionPass(
   embed: Embedder,
   sum: Float64Array,
   count: Uint32Array,
+  samples: OcclusionSample[],
 ): Promise<number> {
   const size = width * height * 3;
   const perPos = opts.mode === 'pair' ? 2 : 1;
@@ -123,6 +133,7 @@ async function occlusionPass(
     chunk.forEach((pos, i) => {
       const [xa, xb] = opts.mode === 'pair' ? [out[2 * i]!, out[2 * i + 1]!] : opts.mode === 'a' ? [out[i]!, eb] : [ea, out[i]!];
       const change = d1 - cosineDistance(xa, xb);
+      samples.push({ x: pos.x, y: pos.y, size: pos.size, change });
       for (let y = pos.y; y < pos.y + pos.size; y++) {
         for (let x = pos.x, p = y * width + pos.x; x < pos.x + pos.size; x++, p++) {
           sum[p] = sum[p]! + change;
@@ -154,17 +165,18 @@ export async function pairDifference(a: Float32Array, b: Float32Array, width: nu
   const sum = new Float64Array(n);
   const count = new Uint32Array(n);
   const delta = new Float32Array(n);
+  const samples: OcclusionSample[] = [];
 
   if (!options.refine) {
-    passes += await occlusionPass(a, b, width, height, ea!, eb!, grid(width, height, options.patch, options.stride), opts, embed, sum, count);
+    passes += await occlusionPass(a, b, width, height, ea!, eb!, grid(width, height, options.patch, options.stride), opts, embed, sum, count, samples);
     for (let i = 0; i < n; i++) delta[i] = count[i] ? sum[i]! / count[i]! : 0;
-    return { width, height, distance: cosineDistance(ea!, eb!), delta, forwardPasses: passes, mode, grid: { patch: options.patch, stride: options.stride }, refined: false };
+    return { width, height, distance: cosineDistance(ea!, eb!), delta, forwardPasses: passes, mode, grid: { patch: options.patch, stride: options.stride }, refined: false, samples };
   }
 
   // Coarse pass.
   const cSum = new Float64Array(n);
   const cCount = new Uint32Array(n);
-  passes += await occlusionPass(a, b, width, height, ea!, eb!, grid(width, height, options.refine.patch, options.refine.stride), opts, embed, cSum, cCount);
+  passes += await occlusionPass(a, b, width, height, ea!, eb!, grid(width, height, options.refine.patch, options.refine.stride), opts, embed, cSum, cCount, samples);
   const coarse = new Float32Array(n);
   let cMax = 0;
   for (let i = 0; i < n; i++) {
@@ -178,7 +190,7 @@ export async function pairDifference(a: Float32Array, b: Float32Array, width: nu
     for (let y = pos.y; y < pos.y + pos.size; y++) for (let x = pos.x; x < pos.x + pos.size; x++) if (coarse[y * width + x]! >= cut) return true;
     return false;
   });
-  passes += await occlusionPass(a, b, width, height, ea!, eb!, fine, opts, embed, sum, count);
+  passes += await occlusionPass(a, b, width, height, ea!, eb!, fine, opts, embed, sum, count, samples);
   // Rescale coarse values to the fine patches' magnitude where both were measured.
   let fineMass = 0;
   let coarseMass = 0;
@@ -189,7 +201,7 @@ export async function pairDifference(a: Float32Array, b: Float32Array, width: nu
   }
   const scale = coarseMass > 0 ? fineMass / coarseMass : 1;
   for (let i = 0; i < n; i++) delta[i] = count[i] ? sum[i]! / count[i]! : coarse[i]! * scale;
-  return { width, height, distance: cosineDistance(ea!, eb!), delta, forwardPasses: passes, mode, grid: { patch: options.patch, stride: options.stride }, refined: true };
+  return { width, height, distance: cosineDistance(ea!, eb!), delta, forwardPasses: passes, mode, grid: { patch: options.patch, stride: options.stride }, refined: true, samples };
 }
 
 /** Paper 003, eq. (1): max(0, min(1, delta / theta)). */
@@ -203,4 +215,51 @@ export function maxDelta(delta: Float32Array): number {
   let m = 0;
   for (const d of delta) if (d > m) m = d;
   return m;
+}
+
+/**
+ * Per-region effect of a difference, undoing the patch blur: every occlusion's positive change is
+ * modelled as the sum over regions of (pixels of the region the patch covers) x (that region's
+ * effect per pixel), solved by non-negative least squares (cyclic coordinate descent; a handful of
+ * unknowns). A pixel map spreads a difference over every pixel within a patch of it, so a small
+ * part next to a large changed one soaks up its mass; the regression does not.
+ * `regions` are masks (0..1 per pixel, width x height); pixels in none form one more, implicit region.
+ */
+export function regionEffects(samples: OcclusionSample[], regions: Float32Array[], width: number): number[] {
+  const k = regions.length + 1;
+  const rows = samples.map((s) => {
+    const cover = new Float64Array(k);
+    for (let y = s.y; y < s.y + s.size; y++) {
+      for (let x = s.x; x < s.x + s.size; x++) {
+        const p = y * width + x;
+        let inside = 0;
+        for (let j = 0; j < regions.length; j++) {
+          const w = regions[j]![p]!;
+          cover[j] = cover[j]! + w;
+          inside += w;
+        }
+        cover[k - 1] = cover[k - 1]! + Math.max(0, 1 - inside);
+      }
+    }
+    return { cover, target: Math.max(0, s.change) };
+  });
+  const x = new Float64Array(k);
+  const norms = Array.from({ length: k }, (_, j) => rows.reduce((acc, r) => acc + r.cover[j]! ** 2, 0));
+  const residual = rows.map((r) => r.target);
+  for (let iter = 0; iter < 300; iter++) {
+    let moved = 0;
+    for (let j = 0; j < k; j++) {
+      if (!norms[j]) continue;
+      let g = 0;
+      rows.forEach((r, i) => (g += r.cover[j]! * residual[i]!));
+      const next = Math.max(0, x[j]! + g / norms[j]!);
+      const step = next - x[j]!;
+      if (step === 0) continue;
+      rows.forEach((r, i) => (residual[i] = residual[i]! - step * r.cover[j]!));
+      x[j] = next;
+      moved = Math.max(moved, Math.abs(step));
+    }
+    if (moved < 1e-12) break;
+  }
+  return Array.from(x.subarray(0, regions.length));
 }

@@ -10,6 +10,8 @@ export interface PartSwapOptions {
    * feather / 3, cut at 3 sigma); default 3 px at 112 px, scaled with the crop.
    */
   feather?: number;
+  /** Keep the whole blend inside the part, so no pixel of a neighbouring part changes (ground truth). */
+  inside?: boolean;
   /** Map B's region to A's per-channel mean and standard deviation (default true). */
   colourMatch?: boolean;
 }
@@ -119,6 +121,9 @@ export function partSwap(a: Float32Array, b: Float32Array, width: number, height
   if (mask.length !== n) throw new Error(`partSwap expects a ${width}x${height} mask`);
   const feather = opts.feather ?? (3 * Math.min(width, height)) / 112;
   const alpha = featherMask(mask, width, height, feather);
+  // Cut at the part's edge: the blend ramps from about half at the boundary to full inside, and
+  // no pixel outside changes (thin parts such as eyebrows keep their swap, which erosion would not).
+  if (opts.inside) for (let i = 0; i < alpha.length; i++) alpha[i] = alpha[i]! * Math.min(1, Math.max(0, mask[i]!));
   let gain = [1, 1, 1];
   let offset = [0, 0, 0];
   if (opts.colourMatch ?? true) {
@@ -141,3 +146,4 @@ export function partSwap(a: Float32Array, b: Float32Array, width: number, height
   }
   return out;
 }
+
