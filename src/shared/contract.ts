@@ -379,6 +379,7 @@ export const Decision = z.object({
   faceA: z.number().int(),
   faceB: z.number().int(),
   conclusion: z.enum(['same', 'different', 'inconclusive']),
+  scale: z.number().int().nullable(),
   rationale: z.string(),
   /** The scores, LRs and calibrations Facet showed for the pair when the decision was made. */
   evidence: z.unknown(),
@@ -521,6 +522,8 @@ export const methods = {
         faceA: z.number().int().positive(),
         faceB: z.number().int().positive(),
         conclusion: z.enum(['same', 'different', 'inconclusive']),
+        /** Paper 003's five-point scale (Fig. 7): 1 sure same, 2 think same, 3 not sure, 4 think different, 5 sure different. */
+        scale: z.number().int().min(1).max(5).optional(),
         rationale: z.string().trim().min(1, 'say why').max(20_000),
         supersedes: z.number().int().positive().optional(),
       })

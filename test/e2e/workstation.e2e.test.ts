@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,59 @@ describe('workstation in Chromium over the loopback door', () => {
     });
     expect(stats.originals).toBe(6 + added);
   });
+
+  it.skipIf(!hasSharedData)('pair review: the difference map over both portraits, part ranking, calibrated LR, and a recorded decision', async () => {
+    const pairFolder = path.join(tmp.dir, 'pair');
+    mkdirSync(pairFolder, { recursive: true });
+    for (const [person, n] of [['George_W_Bush', 1], ['George_W_Bush', 2], ['Colin_Powell', 1]] as const) {
+      const name = `${person}_000${n}.jpg`;
+      copyFileSync(path.join(SHARED_DATA, 'lfw/images', person, name), path.join(pairFolder, name));
+    }
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.getByLabel(/one absolute path per line/).fill(pairFolder);
+    expect(await page.getByLabel(/Detect, align and embed every face/).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('link', { name: /Jobs\s*1/ }).waitFor({ state: 'detached', timeout: 60_000 });
+    await page.getByLabel('Filter by file name').fill('George_W_Bush_000');
+    const picks = page.getByRole('button', { name: /Pick George_W_Bush_000\d\.jpg for pair review/ });
+    await expect.poll(() => picks.count(), { timeout: 10_000 }).toBe(2);
+    await picks.nth(0).click();
+    await picks.nth(1).click();
+    await page.getByRole('button', { name: /Review pair \(2 of 2 picked\)/ }).click();
+
+    await page.getByRole('heading', { name: 'Pair review' }).waitFor();
+    const ranking = page.getByTestId('part-ranking').getByRole('listitem');
+    await expect.poll(() => ranking.count(), { timeout: 60_000 }).toBe(8);
+    // Bars scale with each part's effect: the first is full, the last much shorter.
+    const widths = await page.locator('.bars__fill').evaluateAll((els) => els.map((e) => (e as HTMLElement).getBoundingClientRect().width));
+    expect(widths[0]).toBeGreaterThan(2 * widths[7]!);
+    expect(widths).toEqual([...widths].sort((x, y) => y - x));
+    // Same person: the fused LR supports "same", with the calibration's provenance beside it.
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/LR [\d.e+]+: .*support that the two faces are of the same person/);
+    expect(await page.getByTestId('provenance').textContent()).toContain('pairsDevTrain.txt');
+    expect(await page.getByTestId('legend-max').textContent()).toMatch(/Θ = 0\.\d+/);
+    for (const side of ['overlay-a', 'overlay-b']) {
+      await expect.poll(() => page.getByTestId(side).getAttribute('data-drawn')).toBe('true');
+    }
+    // The overlay really is drawn: some pixels of the canvas are coloured.
+    const painted = await page.getByTestId('overlay-a').evaluate((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(100);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'pair-review.png'), fullPage: true });
+
+    await page.getByLabel(/2\. Think they are the same person/).check();
+    await page.getByLabel(/Notes: what you compared/).fill('Ear shape and hairline agree; the map shows nothing above Theta.');
+    await page.getByRole('button', { name: 'Record decision' }).click();
+    const decisions = page.getByTestId('decisions');
+    await decisions.waitFor();
+    expect(await decisions.textContent()).toContain('Think they are the same person');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'pair-decision.png'), fullPage: true });
+  }, 180_000);
 
   it('had no console errors or CSP violations, and no failed request but the invalid ones it sent', () => {
     expect(problems).toEqual([]);

@@ -175,6 +175,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX import_items_pending ON import_items (run_id, status);
     `,
   },
+  {
+    version: 5,
+    name: "decisions on paper 003's five-point scale",
+    sql: `
+      -- 1 sure same, 2 think same, 3 not sure, 4 think different, 5 sure different (003, Fig. 7).
+      ALTER TABLE decisions ADD COLUMN scale INTEGER CHECK (scale BETWEEN 1 AND 5);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -91,6 +91,8 @@ export interface Decision {
   faceA: number;
   faceB: number;
   conclusion: Conclusion;
+  /** Paper 003's five-point scale: 1 sure same ... 5 sure different; null when not given. */
+  scale: number | null;
   rationale: string;
   evidence: unknown;
   author: string;
@@ -104,6 +106,7 @@ interface DecisionRow {
   face_a: number;
   face_b: number;
   conclusion: Conclusion;
+  scale: number | null;
   rationale: string;
   evidence: string;
   author: string;
@@ -120,7 +123,7 @@ export function faceRow(catalog: Catalog, id: number): { id: number; portrait: s
 
 export function recordDecision(
   catalog: Catalog,
-  d: { faceA: number; faceB: number; conclusion: Conclusion; rationale: string; supersedes?: number },
+  d: { faceA: number; faceB: number; conclusion: Conclusion; scale?: number; rationale: string; supersedes?: number },
   evidence: unknown,
   actor: string,
 ): Decision {
@@ -140,19 +143,20 @@ export function recordDecision(
     }
     const text = canonicalJson(evidence);
     const info = catalog.db
-      .prepare('INSERT INTO decisions (face_a, face_b, conclusion, rationale, evidence, author, supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(d.faceA, d.faceB, d.conclusion, d.rationale, text, actor, d.supersedes ?? null, createdAt);
+      .prepare('INSERT INTO decisions (face_a, face_b, conclusion, scale, rationale, evidence, author, supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(d.faceA, d.faceB, d.conclusion, d.scale ?? null, d.rationale, text, actor, d.supersedes ?? null, createdAt);
     catalog.audit.append(actor, 'decision.record', {
       id: Number(info.lastInsertRowid),
       faces: [d.faceA, d.faceB],
       conclusion: d.conclusion,
+      scale: d.scale ?? null,
       supersedes: d.supersedes ?? null,
       evidenceSha256: createHash('sha256').update(text).digest('hex'),
     });
     return Number(info.lastInsertRowid);
   })();
   catalog.audit.syncHead();
-  return { id, faceA: d.faceA, faceB: d.faceB, conclusion: d.conclusion, rationale: d.rationale, evidence, author: actor, supersedes: d.supersedes ?? null, supersededBy: null, createdAt };
+  return { id, faceA: d.faceA, faceB: d.faceB, conclusion: d.conclusion, scale: d.scale ?? null, rationale: d.rationale, evidence, author: actor, supersedes: d.supersedes ?? null, supersededBy: null, createdAt };
 }
 
 /** Decisions involving a face (or all), newest first, each marked with what superseded it. */
@@ -168,6 +172,7 @@ export function listDecisions(catalog: Catalog, face?: number): Decision[] {
     faceA: r.face_a,
     faceB: r.face_b,
     conclusion: r.conclusion,
+    scale: r.scale,
     rationale: r.rationale,
     evidence: JSON.parse(r.evidence) as unknown,
     author: r.author,
