@@ -135,6 +135,14 @@ function reportJob(job: JobSnapshot, json: boolean): void {
     for (const u of r.unscorable.slice(0, 20)) process.stdout.write(`  unscorable  line ${u.line}: ${u.reason}\n`);
     if (r.files.length) process.stdout.write(`\nwrote ${r.files.length} files: ${[...new Set(r.files.map((f) => path.dirname(f)))].join(', ')}\n`);
     if (r.savedCalibration) process.stdout.write(`calibration "${r.savedCalibration}" saved in the catalog\n`);
+  } else if (job.kind === 'subject.characterize' && job.result) {
+    const r = job.result;
+    process.stdout.write(
+      `${r.subject}: ${r.portraits.length} portraits against ${r.arbitrary.length} of other people; ${r.recognizer} (${r.modelSha256.slice(0, 12)}), seed ${r.seed}; ` +
+        `hinge loss ${r.losses[0]?.toFixed(3)} -> ${r.losses.at(-1)?.toFixed(3)}\n` +
+        `most representative portrait  ${r.mostRepresentative}\nleast representative portrait ${r.leastRepresentative}\nparts, most characteristic first:\n`,
+    );
+    for (const p of r.parts) process.stdout.write(`  ${String(p.rank).padStart(2)}. ${p.part.padEnd(10)} ${(p.score * 100).toFixed(1).padStart(6)} pts  (${(p.individual * 100).toFixed(1)} % of the PCAM vs ${(p.arbitrary * 100).toFixed(1)} % for others)\n`);
   } else if (job.kind === 'store.verify' && job.result) {
     const r = job.result;
     process.stdout.write(
@@ -394,6 +402,22 @@ export function buildProgram(): Command {
         });
       },
     );
+
+  program
+    .command('characterize')
+    .description("which facial parts make a person distinctive, and their most and least representative portraits (PCAM, paper 000)")
+    .argument('<subject>', 'subject name in the catalog (e.g. Colin_Powell after an LFW import with --subject-from-folder)')
+    .option('--recognizer <id>', 'recognizer whose feature maps are analysed', 'faceres')
+    .option('--arbitrary <n>', 'portraits of other subjects to contrast with', (v) => Number.parseInt(v, 10), 40)
+    .option('--max-portraits <n>', "most of the person's portraits used", (v) => Number.parseInt(v, 10), 40)
+    .option('--seed <n>', 'random seed (the arbitrary set and the initial metric)', (v) => Number.parseInt(v, 10), 1)
+    .action(async (subject: string, o: { recognizer: string; arbitrary: number; maxPortraits: number; seed: number }, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const job = await runJob(api, { kind: 'subject.characterize', params: { subject, recognizer: o.recognizer, arbitrary: o.arbitrary, maxPortraits: o.maxPortraits, seed: o.seed } }, json);
+        reportJob(job, json);
+        process.exitCode = exitCodeFor(job);
+      });
+    });
 
   const evaluation = program.command('eval').description('evaluate recognizers on labelled data');
   evaluation

@@ -47,7 +47,7 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs']);
+export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs', 'subject.characterize']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const IngestParams = z
@@ -101,10 +101,37 @@ export const EvalParams = z
   })
   .strict();
 
+export const CharacterizeParams = z
+  .object({
+    subject: z.string().trim().min(1).max(200),
+    recognizer: ModelId.default('faceres'),
+    /** Portraits of other subjects (one each) in the arbitrary set. */
+    arbitrary: z.number().int().min(3).max(500).default(40),
+    maxPortraits: z.number().int().min(3).max(500).default(40),
+    seed: z.number().int().nonnegative().default(1),
+    epochs: z.number().int().min(1).max(5000).default(300),
+  })
+  .strict();
+
+export const CharacterizeResult = z.object({
+  subject: z.string(),
+  recognizer: z.string(),
+  modelSha256: Sha256,
+  seed: z.number().int(),
+  portraits: z.array(z.object({ sha256: Sha256, representativeness: z.number() })),
+  arbitrary: z.array(Sha256),
+  mostRepresentative: Sha256,
+  leastRepresentative: Sha256,
+  parts: z.array(z.object({ part: z.string(), score: z.number(), individual: z.number(), arbitrary: z.number(), rank: z.number().int() })),
+  losses: z.array(z.number()),
+});
+export type CharacterizeResult = z.infer<typeof CharacterizeResult>;
+
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('store.ingest'), params: IngestParams }).strict(),
   z.object({ kind: z.literal('store.verify'), params: VerifyParams }).strict(),
   z.object({ kind: z.literal('eval.pairs'), params: EvalParams }).strict(),
+  z.object({ kind: z.literal('subject.characterize'), params: CharacterizeParams }).strict(),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 export type ParsedJobRequest = z.output<typeof JobRequest>;
@@ -204,6 +231,7 @@ export const JobSnapshot = z.discriminatedUnion('kind', [
   z.object({ ...jobCommon, kind: z.literal('store.ingest'), result: IngestResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('store.verify'), result: VerifyResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('eval.pairs'), result: EvalResult.nullable() }),
+  z.object({ ...jobCommon, kind: z.literal('subject.characterize'), result: CharacterizeResult.nullable() }),
 ]);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;
 

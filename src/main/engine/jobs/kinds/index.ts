@@ -1,5 +1,6 @@
 import type { JobKind } from '../../../../shared/contract';
 import type { JobDefinition } from '../types';
+import { characterizeJob } from './characterize';
 import { evalPairsJob } from './evaluate';
 import { ingestJob } from './ingest';
 import { verifyStoreJob } from './verify';
@@ -9,4 +10,5 @@ export const jobKinds: { [K in JobKind]: JobDefinition<K, unknown> } = {
   'store.ingest': ingestJob,
   'store.verify': verifyStoreJob,
   'eval.pairs': evalPairsJob,
+  'subject.characterize': characterizeJob,
 };

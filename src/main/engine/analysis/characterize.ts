@@ -1,0 +1,130 @@
+/**
+ * Characterizing one person of the catalog (paper 000): PCAM trained on the person's portraits
+ * (P_ind) against portraits of other subjects (P_arb), then the most and least representative
+ * portraits, and the facial parts that make the person distinctive: PCAM mass of the individual's
+ * class inside each part on the representative portrait, against the same on the arbitrary set.
+ */
+import type { Catalog } from '../catalog/catalog';
+import type { InferenceService } from '../models/inference';
+import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
+import { alignedFace, type AlignedFace } from './aligned-face';
+import { pcamMap, representativeness, seededRandom, trainPcam, type FeatureMap, type MapShape } from './pcam';
+
+export interface CharacterizeOptions {
+  recognizer?: string;
+  /** Portraits of other subjects in P_arb. */
+  arbitrary?: number;
+  /** Most portraits of the person used. */
+  maxPortraits?: number;
+  seed?: number;
+  epochs?: number;
+  onProgress?: (done: number, total: number, message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface Characterization {
+  subject: string;
+  recognizer: string;
+  modelSha256: string;
+  seed: number;
+  portraits: { sha256: string; representativeness: number }[];
+  arbitrary: string[];
+  mostRepresentative: string;
+  leastRepresentative: string;
+  /** Parts, most characteristic first: PCAM mass share on the representative portrait minus the arbitrary set's. */
+  parts: { part: PartName; score: number; individual: number; arbitrary: number; rank: number }[];
+  losses: number[];
+}
+
+/** Part masks pooled onto the feature grid: the share of each cell that a part covers. */
+function cellMasks(face: AlignedFace, crop: number, shape: MapShape): Float32Array[] {
+  const masks = partMasks(face.mesh, crop, crop);
+  const cell = crop / shape.w;
+  return masks.map((m) => {
+    const out = new Float32Array(shape.w * shape.h);
+    for (let y = 0; y < crop; y++) {
+      for (let x = 0; x < crop; x++) {
+        const c = Math.min(shape.h - 1, Math.floor(y / cell)) * shape.w + Math.min(shape.w - 1, Math.floor(x / cell));
+        out[c] = out[c]! + m.mask[y * crop + x]! / (cell * cell);
+      }
+    }
+    return out;
+  });
+}
+
+/** Share of a map's positive mass inside each part. */
+function partShares(map: Float32Array, masks: Float32Array[]): number[] {
+  let total = 0;
+  for (const v of map) if (v > 0) total += v;
+  return masks.map((m) => {
+    let s = 0;
+    for (let i = 0; i < map.length; i++) if (map[i]! > 0) s += m[i]! * map[i]!;
+    return total ? s / total : 0;
+  });
+}
+
+export async function characterizeSubject(catalog: Catalog, inference: InferenceService, subject: string, options: CharacterizeOptions = {}): Promise<Characterization> {
+  const recognizer = options.recognizer ?? 'faceres';
+  const entry = inference.registry.get(recognizer);
+  const fmOut = entry.outputs.find((o) => o.name === 'feature_map');
+  if (!fmOut || fmOut.shape.length !== 4) throw new Error(`${recognizer} exposes no feature map to characterize with`);
+  const shape: MapShape = { z: Number(fmOut.shape[1]), h: Number(fmOut.shape[2]), w: Number(fmOut.shape[3]) };
+  const seed = options.seed ?? 1;
+  const row = catalog.db.prepare('SELECT id FROM subjects WHERE name = ?').get(subject) as { id: number } | undefined;
+  if (!row) throw new Error(`no subject named "${subject}" in this catalog`);
+  const mine = (catalog.db.prepare("SELECT sha256 FROM portraits WHERE subject_id = ? AND state = 'analyzed' ORDER BY sha256").all(row.id) as { sha256: string }[])
+    .map((r) => r.sha256)
+    .slice(0, options.maxPortraits ?? 40);
+  if (mine.length < 3) throw new Error(`"${subject}" has ${mine.length} analysed portraits; characterization needs at least 3`);
+  // Arbitrary others: one portrait per other subject, drawn with the seed (reproducible).
+  const others = catalog.db
+    .prepare("SELECT min(p.sha256) AS sha256 FROM portraits p WHERE p.subject_id IS NOT NULL AND p.subject_id != ? AND p.state = 'analyzed' GROUP BY p.subject_id ORDER BY p.subject_id")
+    .all(row.id) as { sha256: string }[];
+  const rand = seededRandom(seed);
+  const shuffled = others.map((o) => ({ o, k: rand() })).sort((a, b) => a.k - b.k).map((x) => x.o.sha256);
+  const arb = shuffled.slice(0, options.arbitrary ?? 40);
+  if (arb.length < 3) throw new Error('characterization needs portraits of at least 3 other subjects in the catalog');
+
+  const all = [...mine, ...arb];
+  const faces: AlignedFace[] = [];
+  const maps: FeatureMap[] = [];
+  const ctx = { catalog, inference };
+  for (const [i, sha] of all.entries()) {
+    if (options.signal?.aborted) throw new Error('cancelled');
+    options.onProgress?.(i, all.length + 1, `features ${i + 1}/${all.length}`);
+    const face = await alignedFace({ sha256: sha }, ctx, entry, 'primary');
+    const out = await inference.run(recognizer, face.crop);
+    faces.push(face);
+    maps.push(out['feature_map']!.data);
+  }
+  const ind = maps.slice(0, mine.length);
+  const arbMaps = maps.slice(mine.length);
+  options.onProgress?.(all.length, all.length + 1, 'learning the metric');
+  const { model, losses } = trainPcam(ind, arbMaps, shape, { seed, epochs: options.epochs ?? 300, onEpoch: () => !options.signal?.aborted });
+  const rep = representativeness(model, ind, arbMaps);
+  const order = rep.map((r, i) => ({ r, i })).sort((a, b) => b.r - a.r);
+  const best = order[0]!.i;
+  const crop = entry.input.width;
+  // The individual's class (0) on the representative portrait against the arbitrary portraits.
+  const indShares = partShares(pcamMap(model, ind[best]!, 0), cellMasks(faces[best]!, crop, shape));
+  const arbShares = PART_NAMES.map(() => 0);
+  arbMaps.forEach((f, k) => {
+    const shares = partShares(pcamMap(model, f, 0), cellMasks(faces[mine.length + k]!, crop, shape));
+    shares.forEach((s, p) => (arbShares[p] = arbShares[p]! + s / arbMaps.length));
+  });
+  const parts = PART_NAMES.map((part, p) => ({ part, score: indShares[p]! - arbShares[p]!, individual: indShares[p]!, arbitrary: arbShares[p]!, rank: 0 }))
+    .sort((a, b) => b.score - a.score)
+    .map((x, i) => ({ ...x, rank: i + 1 }));
+  return {
+    subject,
+    recognizer,
+    modelSha256: entry.sha256,
+    seed,
+    portraits: mine.map((sha, i) => ({ sha256: sha, representativeness: rep[i]! })).sort((a, b) => b.representativeness - a.representativeness),
+    arbitrary: arb,
+    mostRepresentative: mine[best]!,
+    leastRepresentative: mine[order[order.length - 1]!.i]!,
+    parts,
+    losses,
+  };
+}
