@@ -1,0 +1,69 @@
+/**
+ * Characterization on real portraits through the job worker: a person against others, reproducible
+ * from a seed, with clear errors for subjects that cannot be characterized.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CharacterizeResult, JobSnapshot } from '../../src/shared/contract';
+import { createEngine, type Engine } from '../../src/main/engine';
+import { REPO_ROOT, SHARED_DATA, tempDir } from '../helpers/fixtures';
+
+const MODELS_DIR = path.join(REPO_ROOT, 'resources/models');
+const LFW = path.join(SHARED_DATA, 'lfw/images');
+
+function result(job: JobSnapshot): CharacterizeResult {
+  if (job.kind !== 'subject.characterize' || !job.result) throw new Error(`no characterization (${job.state}: ${job.error?.message ?? ''})`);
+  return job.result;
+}
+
+describe('subject characterization (PCAM) on LFW portraits', () => {
+  const tmp = tempDir();
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = createEngine({ catalogDir: path.join(tmp.dir, 'catalog'), modelsDir: MODELS_DIR });
+    const src = path.join(tmp.dir, 'people');
+    const copy = (person: string, count: number) => {
+      mkdirSync(path.join(src, person), { recursive: true });
+      for (let n = 1; n <= count; n++) {
+        const name = `${person}_${String(n).padStart(4, '0')}.jpg`;
+        copyFileSync(path.join(LFW, person, name), path.join(src, person, name));
+      }
+    };
+    copy('Colin_Powell', 6);
+    copy('Tony_Blair', 2);
+    for (const p of readdirSync(LFW).filter((p) => existsSync(path.join(LFW, p, `${p}_0001.jpg`))).slice(0, 6)) copy(p, 1);
+    const job = await engine.jobs.waitFor(engine.jobs.start({ kind: 'store.ingest', params: { paths: [src], subjectFromFolder: true, analyze: true } }).id);
+    expect(job.state).toBe('succeeded');
+  }, 180_000);
+  afterAll(async () => {
+    await engine.close();
+    tmp.cleanup();
+  });
+
+  it('ranks parts and portraits, learns (loss falls), and reproduces itself from the seed', async () => {
+    const params = { subject: 'Colin_Powell', arbitrary: 6, epochs: 150, seed: 3 };
+    const first = result(await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params }).id));
+    expect(first.portraits).toHaveLength(6);
+    expect(first.arbitrary).toHaveLength(6);
+    expect(first.parts.map((p) => p.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(first.parts.map((p) => p.score)).toEqual([...first.parts.map((p) => p.score)].sort((a, b) => b - a));
+    expect(first.mostRepresentative).not.toBe(first.leastRepresentative);
+    expect(first.portraits[0]!.sha256).toBe(first.mostRepresentative);
+    expect(first.losses.at(-1)!).toBeLessThan(first.losses[0]! / 2);
+    // Shares are fractions of the map's positive mass: each in [0, 1], together at most 1.
+    expect(first.parts.every((p) => p.individual >= 0 && p.individual <= 1)).toBe(true);
+    expect(first.parts.reduce((s, p) => s + p.individual, 0)).toBeLessThanOrEqual(1 + 1e-6);
+    const again = result(await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params }).id));
+    expect(again.parts).toEqual(first.parts);
+    expect(again.portraits).toEqual(first.portraits);
+    expect(engine.catalog.audit.list(5).map((e) => e.action)).toContain('subject.characterize');
+  }, 120_000);
+
+  it('explains what is missing when a subject cannot be characterized', async () => {
+    const unknown = await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params: { subject: 'Nobody_Here' } }).id);
+    expect(unknown.error?.message).toMatch(/no subject named "Nobody_Here"/);
+    const few = await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params: { subject: 'Tony_Blair' } }).id);
+    expect(few.error?.message).toMatch(/has 2 analysed portraits; characterization needs at least 3/);
+  }, 60_000);
+});
