@@ -515,6 +515,24 @@ export const methods = {
     response: VerifyPairResult,
   },
   'calibrations.list': { request: Empty, response: z.array(CalibrationSummary) },
+  'lookalikes.query': {
+    request: z
+      .object({
+        face: FaceRef,
+        recognizer: ModelId.default('faceres'),
+        limit: z.number().int().min(1).max(500).default(20),
+      })
+      .strict(),
+    response: z.object({
+      recognizer: z.string(),
+      modelSha256: Sha256,
+      query: z.object({ sha256: Sha256, face: z.number().int(), subject: z.string().nullable() }),
+      /** Faces searched (every catalogued face embedded by this model file). */
+      searched: z.number().int(),
+      millis: z.number(),
+      results: z.array(z.object({ rank: z.number().int(), faceId: z.number().int(), sha256: Sha256, face: z.number().int(), subject: z.string().nullable(), score: z.number() })),
+    }),
+  },
   'diff.pair': {
     request: z
       .object({

@@ -5,8 +5,11 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CharacterizeResult, JobSnapshot } from '../../src/shared/contract';
+import type { CharacterizeResult, JobSnapshot, Res } from '../../src/shared/contract';
+
+type LookalikesRes = Res<'lookalikes.query'>;
 import { createEngine, type Engine } from '../../src/main/engine';
+import { createRouter } from '../../src/main/transport/router';
 import { REPO_ROOT, SHARED_DATA, tempDir } from '../helpers/fixtures';
 
 const MODELS_DIR = path.join(REPO_ROOT, 'resources/models');
@@ -59,6 +62,25 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
     expect(again.portraits).toEqual(first.portraits);
     expect(engine.catalog.audit.list(5).map((e) => e.action)).toContain('subject.characterize');
   }, 120_000);
+
+  it('finds look-alikes among other people only, best first, from the stored embeddings', async () => {
+    const router = createRouter(engine.handlers);
+    const call = (payload: unknown) => router.handle('lookalikes.query', payload) as Promise<{ ok: boolean; data?: LookalikesRes; error?: { message: string } }>;
+    const r = await call({ face: { path: path.join(LFW, 'Colin_Powell', 'Colin_Powell_0001.jpg') }, limit: 5 });
+    expect(r.ok, JSON.stringify(r.error)).toBe(true);
+    const res = r.data!;
+    expect(res.query.subject).toBe('Colin_Powell');
+    const faces = (engine.catalog.db.prepare("SELECT count(*) AS n FROM embeddings WHERE model_id = 'faceres'").get() as { n: number }).n;
+    expect(res.searched).toBe(faces);
+    expect(res.results).toHaveLength(5);
+    expect(res.results.every((h) => h.subject !== 'Colin_Powell')).toBe(true);
+    expect(res.results.map((h) => h.score)).toEqual([...res.results.map((h) => h.score)].sort((a, b) => b - a));
+    // A face from outside the catalog is analysed on the fly; its own person is not excluded then.
+    const outside = await call({ face: { path: path.join(LFW, 'Colin_Powell', 'Colin_Powell_0007.jpg') }, limit: 3 });
+    expect(outside.data!.query.subject).toBeNull();
+    expect(outside.data!.results[0]!.subject).toBe('Colin_Powell'); // the same person ranks first
+    expect((await call({ face: { path: path.join(LFW, 'Colin_Powell', 'Colin_Powell_0001.jpg') }, recognizer: 'selfie' })).error?.message).toMatch(/not a recognizer/);
+  }, 60_000);
 
   it('explains what is missing when a subject cannot be characterized', async () => {
     const unknown = await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params: { subject: 'Nobody_Here' } }).id);

@@ -11,6 +11,7 @@ import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
+import { EmbeddingIndex } from './analysis/lookalikes';
 import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
 import { InferenceService } from './models/inference';
@@ -73,6 +74,18 @@ export function createEngine(options: EngineOptions): Engine {
     }));
 
   const actor = os.userInfo().username;
+  // Look-alike indexes, rebuilt when the model's stored embeddings change.
+  const indexes = new Map<string, { version: string; index: EmbeddingIndex }>();
+  const lookalikeIndex = (model: string, sha: string): EmbeddingIndex => {
+    const v = catalog.db.prepare('SELECT count(*) AS n, max(rowid) AS last FROM embeddings WHERE model_id = ? AND model_sha256 = ?').get(model, sha) as { n: number; last: number | null };
+    const version = `${v.n}:${v.last}`;
+    const key = `${model}:${sha}`;
+    const cached = indexes.get(key);
+    if (cached?.version === version) return cached.index;
+    const index = EmbeddingIndex.load(catalog, model, sha);
+    indexes.set(key, { version, index });
+    return index;
+  };
   /** Review rules broken by a request are the caller's error, reported with their own code. */
   const review = <T>(f: () => T): T => {
     try {
@@ -171,6 +184,31 @@ export function createEngine(options: EngineOptions): Engine {
     },
     'verify.pair': (r) => verifyPair(r),
     'diff.pair': (r) => diffPairHandler(r, { catalog, inference: getInference(), modelsDir }),
+    'lookalikes.query': async (r) => {
+      const inference = getInference();
+      const entry = inference.registry.get(r.recognizer);
+      if (entry.task !== 'recognizer') throw new EngineError('invalid_request', `${entry.id} is a ${entry.task}, not a recognizer`);
+      let query;
+      try {
+        query = await sourceFace(r.face.path !== undefined ? { path: r.face.path } : { sha256: r.face.sha256 as string }, { catalog, inference }, [entry.id], r.face.face ?? 'primary');
+      } catch (e) {
+        throw new EngineError('invalid_request', `query image: ${(e as Error).message}`);
+      }
+      if (!query.face) throw new EngineError('invalid_request', 'query image: no face found');
+      const t0 = performance.now();
+      const index = lookalikeIndex(entry.id, entry.sha256);
+      const subject = (catalog.db.prepare('SELECT s.name FROM portraits p JOIN subjects s ON s.id = p.subject_id WHERE p.sha256 = ?').get(query.sha256) as { name: string } | undefined)?.name ?? null;
+      // Other people only: never the query's own portrait, nor its subject's other portraits.
+      const hits = index.search(query.face.embeddings[entry.id]!.vector, r.limit, (f) => f.portrait === query.sha256 || (subject !== null && f.subject === subject));
+      return {
+        recognizer: entry.id,
+        modelSha256: entry.sha256,
+        query: { sha256: query.sha256, face: query.face.idx, subject },
+        searched: index.size,
+        millis: performance.now() - t0,
+        results: hits.map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score })),
+      };
+    },
     'calibrations.list': () => {
       const registry = getInference().registry;
       const installed = (id: string, members?: string[]): string | undefined => {
