@@ -7,7 +7,8 @@
  *   npx tsx bench/characterize.ts <catalog> [identities=15] [minPortraits=20]
  */
 import path from 'node:path';
-import { characterizeSubject } from '../src/main/engine/analysis/characterize';
+import { characterizeSubject, featureMaps } from '../src/main/engine/analysis/characterize';
+import { activeRegion, camMap, iou, pcamMap, trainCam, trainPcam, type FeatureMap } from '../src/main/engine/analysis/pcam';
 import { cosine } from '../src/main/engine/analysis/verification';
 import { Catalog } from '../src/main/engine/catalog/catalog';
 import { facesOf } from '../src/main/engine/catalog/faces';
@@ -26,6 +27,19 @@ async function main(): Promise<void> {
   const chosen = Array.from({ length: Math.min(count, subjects.length) }, (_, i) => subjects[Math.floor((i * subjects.length) / Math.min(count, subjects.length))]!);
   const embedding = (sha: string): Float32Array | undefined => facesOf(catalog, sha)[0]?.embeddings.find((e) => e.model === 'faceres')?.vector;
   const gaps: number[] = [];
+  const measures = { cam: { overlap: [] as number[], consistency: [] as number[] }, pcam: { overlap: [] as number[], consistency: [] as number[] } };
+  const entry = inference.registry.get('faceres');
+  const fm = entry.outputs.find((o) => o.name === 'feature_map')!.shape;
+  const shape = { z: Number(fm[1]), h: Number(fm[2]), w: Number(fm[3]) };
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  /** 000 section 5: overlap of active regions between P_ind and P_arb maps, and consistency within P_ind. */
+  const measure = (indMaps: Float32Array[], arbMaps: Float32Array[]): { overlap: number; consistency: number } => {
+    const ai = indMaps.map((m) => activeRegion(m));
+    const aa = arbMaps.map((m) => activeRegion(m));
+    const overlap = mean(ai.flatMap((x) => aa.map((y) => iou(x, y))));
+    const consistency = mean(ai.flatMap((x, i) => ai.slice(i + 1).map((y) => iou(x, y))));
+    return { overlap, consistency };
+  };
   const rows: string[] = [];
   let seconds = 0;
   for (const s of chosen) {
@@ -37,6 +51,22 @@ async function main(): Promise<void> {
       const sims = c.portraits.filter((p) => p.sha256 !== sha).map((p) => embedding(p.sha256)).filter((v): v is Float32Array => !!v).map((v) => cosine(me, v));
       return sims.reduce((a, b) => a + b, 0) / sims.length;
     };
+    // CAM vs PCAM on the same sets (the person's portraits in catalog order, as characterization used them).
+    const mine = [...c.portraits.map((p) => p.sha256)].sort();
+    const { maps } = await featureMaps(catalog, inference, entry, [...mine, ...c.arbitrary]);
+    const ind: FeatureMap[] = maps.slice(0, mine.length);
+    const arb: FeatureMap[] = maps.slice(mine.length);
+    const { model } = trainPcam(ind, arb, shape, { seed: c.seed });
+    const w = trainCam(ind, arb, shape);
+    // Each portrait's map for its own class (Fig. 3 of 000): the person's class on P_ind, the other on P_arb.
+    // The binary CAM layer's weights are the difference of the two softmax rows, so the other class is its negative.
+    const negW = w.map((v) => -v);
+    const camM = measure(ind.map((f) => camMap(w, f, shape)), arb.map((f) => camMap(negW, f, shape)));
+    const pcamM = measure(ind.map((f) => pcamMap(model, f, 0)), arb.map((f) => pcamMap(model, f, 1)));
+    measures.cam.overlap.push(camM.overlap);
+    measures.cam.consistency.push(camM.consistency);
+    measures.pcam.overlap.push(pcamM.overlap);
+    measures.pcam.consistency.push(pcamM.consistency);
     const most = others(c.mostRepresentative);
     const least = others(c.leastRepresentative);
     gaps.push(most - least);
@@ -44,8 +74,10 @@ async function main(): Promise<void> {
   }
   console.log(`${chosen.length} LFW identities with >= ${minPortraits} analysed portraits (up to 30 used, 40 others), faceres feature maps 1024x7x7`);
   for (const r of rows) console.log(r);
-  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
-  console.log(`mean cosine gap (most - least representative, to the person's other portraits): ${mean.toFixed(3)}; positive for ${gaps.filter((g) => g > 0).length}/${gaps.length}; ${(seconds / chosen.length).toFixed(1)} s per characterization`);
+  console.log('active regions (cells >= 50 % of the map maximum), mean IoU over identities:');
+  console.log(`  CAM : overlap P_ind vs P_arb ${mean(measures.cam.overlap).toFixed(3)}, consistency within P_ind ${mean(measures.cam.consistency).toFixed(3)}`);
+  console.log(`  PCAM: overlap P_ind vs P_arb ${mean(measures.pcam.overlap).toFixed(3)}, consistency within P_ind ${mean(measures.pcam.consistency).toFixed(3)}`);
+  console.log(`mean cosine gap (most - least representative, to the person's other portraits): ${mean(gaps).toFixed(3)}; positive for ${gaps.filter((g) => g > 0).length}/${gaps.length}; ${(seconds / chosen.length).toFixed(1)} s per characterization`);
   await inference.close();
   catalog.close();
 }

@@ -6,6 +6,7 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import type { InferenceService } from '../models/inference';
+import type { ModelEntry } from '../models/manifest';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import { alignedFace, type AlignedFace } from './aligned-face';
 import { pcamMap, representativeness, seededRandom, trainPcam, type FeatureMap, type MapShape } from './pcam';
@@ -63,6 +64,27 @@ function partShares(map: Float32Array, masks: Float32Array[]): number[] {
   });
 }
 
+/** Aligned faces and the recognizer's last feature maps for catalogued portraits (primary faces). */
+export async function featureMaps(
+  catalog: Catalog,
+  inference: InferenceService,
+  entry: ModelEntry,
+  shas: string[],
+  options: Pick<CharacterizeOptions, 'signal' | 'onProgress'> = {},
+): Promise<{ faces: AlignedFace[]; maps: FeatureMap[] }> {
+  const faces: AlignedFace[] = [];
+  const maps: FeatureMap[] = [];
+  for (const [i, sha] of shas.entries()) {
+    if (options.signal?.aborted) throw new Error('cancelled');
+    options.onProgress?.(i, shas.length + 1, `features ${i + 1}/${shas.length}`);
+    const face = await alignedFace({ sha256: sha }, { catalog, inference }, entry, 'primary');
+    const out = await inference.run(entry.id, face.crop);
+    faces.push(face);
+    maps.push(out['feature_map']!.data);
+  }
+  return { faces, maps };
+}
+
 export async function characterizeSubject(catalog: Catalog, inference: InferenceService, subject: string, options: CharacterizeOptions = {}): Promise<Characterization> {
   const recognizer = options.recognizer ?? 'faceres';
   const entry = inference.registry.get(recognizer);
@@ -86,17 +108,7 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
   if (arb.length < 3) throw new Error('characterization needs portraits of at least 3 other subjects in the catalog');
 
   const all = [...mine, ...arb];
-  const faces: AlignedFace[] = [];
-  const maps: FeatureMap[] = [];
-  const ctx = { catalog, inference };
-  for (const [i, sha] of all.entries()) {
-    if (options.signal?.aborted) throw new Error('cancelled');
-    options.onProgress?.(i, all.length + 1, `features ${i + 1}/${all.length}`);
-    const face = await alignedFace({ sha256: sha }, ctx, entry, 'primary');
-    const out = await inference.run(recognizer, face.crop);
-    faces.push(face);
-    maps.push(out['feature_map']!.data);
-  }
+  const { faces, maps } = await featureMaps(catalog, inference, entry, all, options);
   const ind = maps.slice(0, mine.length);
   const arbMaps = maps.slice(mine.length);
   options.onProgress?.(all.length, all.length + 1, 'learning the metric');

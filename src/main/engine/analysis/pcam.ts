@@ -216,3 +216,63 @@ export function representativeness(model: PcamModel, ind: FeatureMap[], arb: Fea
     return toArb - toInd;
   });
 }
+
+/**
+ * CAM's class layer (Zhou et al.; 000 Eq. 1-2) for two classes: logistic regression on the globally
+ * pooled features F_z (Eq. 1), P_ind vs P_arb, with a small ridge. Returns per-channel weights w
+ * (the difference of the two softmax rows), so CAM_ind(w,h) = sum_z w_z f_zwh.
+ */
+export function trainCam(ind: FeatureMap[], arb: FeatureMap[], shape: MapShape, options: { epochs?: number; decay?: number; learningRate?: number } = {}): Float32Array {
+  const wh = shape.w * shape.h;
+  const pooled = [...ind, ...arb].map((f) => {
+    const out = new Float32Array(shape.z);
+    for (let z = 0; z < shape.z; z++) {
+      let s = 0;
+      for (let p = 0; p < wh; p++) s += f[z * wh + p]!;
+      out[z] = s / wh;
+    }
+    return out;
+  });
+  const labels = [...ind.map(() => 1), ...arb.map(() => 0)];
+  // Equal class weights, as for the LR calibrations.
+  const weights = labels.map((y) => (y ? 0.5 / ind.length : 0.5 / arb.length));
+  let sq = 0;
+  for (const f of pooled) for (const v of f) sq += v * v;
+  const scale = 1 / Math.sqrt(sq / (pooled.length * shape.z) || 1);
+  const w = new Float32Array(shape.z);
+  let bias = 0;
+  const decay = options.decay ?? 1e-3;
+  const lr = options.learningRate ?? 0.5;
+  for (let epoch = 0; epoch < (options.epochs ?? 300); epoch++) {
+    const g = new Float32Array(shape.z);
+    let gb = 0;
+    pooled.forEach((f, i) => {
+      let s = bias;
+      for (let z = 0; z < shape.z; z++) s += w[z]! * f[z]! * scale;
+      const e = (1 / (1 + Math.exp(-s)) - labels[i]!) * weights[i]!;
+      gb += e;
+      for (let z = 0; z < shape.z; z++) g[z] = g[z]! + e * f[z]! * scale;
+    });
+    for (let z = 0; z < shape.z; z++) w[z] = w[z]! - lr * (g[z]! + decay * w[z]!);
+    bias -= lr * gb;
+  }
+  return w.map((v) => v * scale);
+}
+
+/** Cells at or above `fraction` of the map's positive maximum: a map's active region. */
+export function activeRegion(map: Float32Array, fraction = 0.5): Uint8Array {
+  let max = 0;
+  for (const v of map) if (v > max) max = v;
+  return Uint8Array.from(map, (v) => (max > 0 && v >= fraction * max ? 1 : 0));
+}
+
+/** Intersection over union of two active regions (0 when both are empty). */
+export function iou(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    inter += a[i]! & b[i]!;
+    union += a[i]! | b[i]!;
+  }
+  return union ? inter / union : 0;
+}
