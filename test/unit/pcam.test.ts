@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allPairs, embed2, hingeLoss, pcamMap, representativeness, seededRandom, trainPcam, type FeatureMap, type PcamModel } from '../../src/main/engine/analysis/pcam';
+import { activeRegion, allPairs, camMap, embed2, hingeLoss, iou, pcamMap, representativeness, seededRandom, trainCam, trainPcam, type FeatureMap, type PcamModel } from '../../src/main/engine/analysis/pcam';
 
 const shape = { z: 6, w: 3, h: 3 };
 const n = shape.z * shape.w * shape.h;
@@ -67,5 +67,21 @@ describe('PCAM metric learning (paper 000, Eq. 3-6)', () => {
   it('refuses sets too small to learn from', () => {
     const { ind, arb } = sets(1, 1, 3);
     expect(() => trainPcam(ind, arb, shape)).toThrow(/at least 2 portraits/);
+  });
+
+  it('CAM: the class layer weights the distinguishing channels, and its map lights their cell', () => {
+    const { ind, arb } = sets(11, 10, 16);
+    const w = trainCam(ind, arb, shape);
+    const order = [...w].map((v, z) => [v, z] as const).sort((a, b) => b[0] - a[0]);
+    expect(order.slice(0, 2).map(([, z]) => z).sort()).toEqual([0, 1]);
+    const map = camMap(w, ind[4]!, shape);
+    expect(map.indexOf(Math.max(...map))).toBe(2);
+  });
+
+  it('active regions and their IoU', () => {
+    expect([...activeRegion(Float32Array.from([0.1, 0.5, 1, -2]))]).toEqual([0, 1, 1, 0]);
+    expect([...activeRegion(Float32Array.from([-1, -2]))]).toEqual([0, 0]);
+    expect(iou(Uint8Array.from([1, 1, 0, 0]), Uint8Array.from([0, 1, 1, 0]))).toBeCloseTo(1 / 3, 12);
+    expect(iou(Uint8Array.from([0, 0]), Uint8Array.from([0, 0]))).toBe(0);
   });
 });
