@@ -49,7 +49,8 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
     const first = result(await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params }).id));
     expect(first.portraits).toHaveLength(6);
     expect(first.arbitrary).toHaveLength(6);
-    expect(first.parts.map((p) => p.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(first.parts.map((p) => p.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(first.parts.map((p) => p.part)).toContain("hair");
     expect(first.parts.map((p) => p.score)).toEqual([...first.parts.map((p) => p.score)].sort((a, b) => b - a));
     expect(first.mostRepresentative).not.toBe(first.leastRepresentative);
     expect(first.portraits[0]!.sha256).toBe(first.mostRepresentative);

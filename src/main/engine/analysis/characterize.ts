@@ -7,6 +7,7 @@
 import type { Catalog } from '../catalog/catalog';
 import type { InferenceService } from '../models/inference';
 import type { ModelEntry } from '../models/manifest';
+import { hairMask } from '../vision/hair';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import { alignedFace, type AlignedFace } from './aligned-face';
 import { pcamMap, representativeness, seededRandom, trainPcam, type FeatureMap, type MapShape } from './pcam';
@@ -33,13 +34,13 @@ export interface Characterization {
   mostRepresentative: string;
   leastRepresentative: string;
   /** Parts, most characteristic first: PCAM mass share on the representative portrait minus the arbitrary set's. */
-  parts: { part: PartName; score: number; individual: number; arbitrary: number; rank: number }[];
+  parts: { part: PartName | 'hair'; score: number; individual: number; arbitrary: number; rank: number }[];
   losses: number[];
 }
 
 /** Part masks pooled onto the feature grid: the share of each cell that a part covers. */
-function cellMasks(face: AlignedFace, crop: number, shape: MapShape): Float32Array[] {
-  const masks = partMasks(face.mesh, crop, crop);
+function cellMasks(face: AlignedFace, hair: Float32Array, crop: number, shape: MapShape): Float32Array[] {
+  const masks = [...partMasks(face.mesh, crop, crop), { mask: hair }];
   const cell = crop / shape.w;
   return masks.map((m) => {
     const out = new Float32Array(shape.w * shape.h);
@@ -117,14 +118,16 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
   const order = rep.map((r, i) => ({ r, i })).sort((a, b) => b.r - a.r);
   const best = order[0]!.i;
   const crop = entry.input.width;
+  const masksOf = async (face: AlignedFace): Promise<Float32Array[]> => cellMasks(face, await hairMask(face.crop255, crop, face.mesh, inference), crop, shape);
   // The individual's class (0) on the representative portrait against the arbitrary portraits.
-  const indShares = partShares(pcamMap(model, ind[best]!, 0), cellMasks(faces[best]!, crop, shape));
-  const arbShares = PART_NAMES.map(() => 0);
-  arbMaps.forEach((f, k) => {
-    const shares = partShares(pcamMap(model, f, 0), cellMasks(faces[mine.length + k]!, crop, shape));
+  const indShares = partShares(pcamMap(model, ind[best]!, 0), await masksOf(faces[best]!));
+  const names = [...PART_NAMES, 'hair' as const];
+  const arbShares = names.map(() => 0);
+  for (const [k, f] of arbMaps.entries()) {
+    const shares = partShares(pcamMap(model, f, 0), await masksOf(faces[mine.length + k]!));
     shares.forEach((s, p) => (arbShares[p] = arbShares[p]! + s / arbMaps.length));
-  });
-  const parts = PART_NAMES.map((part, p) => ({ part, score: indShares[p]! - arbShares[p]!, individual: indShares[p]!, arbitrary: arbShares[p]!, rank: 0 }))
+  }
+  const parts = names.map((part, p) => ({ part, score: indShares[p]! - arbShares[p]!, individual: indShares[p]!, arbitrary: arbShares[p]!, rank: 0 }))
     .sort((a, b) => b.score - a.score)
     .map((x, i) => ({ ...x, rank: i + 1 }));
   return {
