@@ -143,6 +143,14 @@ function reportJob(job: JobSnapshot, json: boolean): void {
         `most representative portrait  ${r.mostRepresentative}\nleast representative portrait ${r.leastRepresentative}\nparts, most characteristic first:\n`,
     );
     for (const p of r.parts) process.stdout.write(`  ${String(p.rank).padStart(2)}. ${p.part.padEnd(10)} ${(p.score * 100).toFixed(1).padStart(6)} pts  (${(p.individual * 100).toFixed(1)} % of the PCAM vs ${(p.arbitrary * 100).toFixed(1)} % for others)\n`);
+  } else if (job.kind === 'subject.hybrid' && job.result) {
+    const r = job.result;
+    process.stdout.write(`${r.recognizer}: the two source portraits have cosine similarity ${r.baseline.toFixed(3)}\n`);
+    for (const h of r.hybrids) {
+      process.stdout.write(
+        `  ${h.from}'s ${h.parts.join(' + ')} into ${h.into}: similarity to ${h.from} ${h.similarityToFrom.toFixed(3)}, to ${h.into} ${h.similarityToInto.toFixed(3)}${h.file ? `  ${h.file}` : ''}\n`,
+      );
+    }
   } else if (job.kind === 'store.verify' && job.result) {
     const r = job.result;
     process.stdout.write(
@@ -436,6 +444,21 @@ export function buildProgram(): Command {
             `${r.query.subject ? `; ${r.query.subject}'s own portraits left out` : ''}\n`,
         );
         for (const h of r.results) process.stdout.write(`  ${String(h.rank).padStart(3)}. ${h.score.toFixed(4)}  ${(h.subject ?? '(no subject)').padEnd(28)} ${h.sha256.slice(0, 16)} face ${h.face}\n`);
+      });
+    });
+
+  program
+    .command('hybrid')
+    .description("facial hybrids: each person's most characteristic parts fused into the other's representative portrait (paper 000)")
+    .argument('<a>', 'first subject')
+    .argument('<b>', 'second subject')
+    .option('--parts <n>', 'characteristic parts transplanted from each', (v) => Number.parseInt(v, 10), 2)
+    .option('--out <dir>', 'write the hybrids as PNG here')
+    .action(async (a: string, b: string, o: { parts: number; out?: string }, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const job = await runJob(api, { kind: 'subject.hybrid', params: { a, b, parts: o.parts, ...(o.out ? { outDir: path.resolve(o.out) } : {}) } }, json);
+        reportJob(job, json);
+        process.exitCode = exitCodeFor(job);
       });
     });
 

@@ -47,7 +47,7 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs', 'subject.characterize']);
+export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs', 'subject.characterize', 'subject.hybrid']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const IngestParams = z
@@ -127,11 +127,34 @@ export const CharacterizeResult = z.object({
 });
 export type CharacterizeResult = z.infer<typeof CharacterizeResult>;
 
+export const HybridParams = z
+  .object({
+    a: z.string().trim().min(1).max(200),
+    b: z.string().trim().min(1).max(200),
+    /** How many of each person's most characteristic parts are transplanted. */
+    parts: z.number().int().min(1).max(4).default(2),
+    recognizer: ModelId.default('faceres'),
+    seed: z.number().int().nonnegative().default(1),
+    /** Write hybrid-<from>-into-<into>.png here. */
+    outDir: AbsolutePath.optional(),
+  })
+  .strict();
+
+export const HybridResult = z.object({
+  recognizer: z.string(),
+  /** Cosine similarity of the two source portraits. */
+  baseline: z.number(),
+  hybrids: z.array(
+    z.object({ from: z.string(), into: z.string(), parts: z.array(z.string()), similarityToFrom: z.number(), similarityToInto: z.number(), file: z.string().nullable() }),
+  ),
+});
+
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('store.ingest'), params: IngestParams }).strict(),
   z.object({ kind: z.literal('store.verify'), params: VerifyParams }).strict(),
   z.object({ kind: z.literal('eval.pairs'), params: EvalParams }).strict(),
   z.object({ kind: z.literal('subject.characterize'), params: CharacterizeParams }).strict(),
+  z.object({ kind: z.literal('subject.hybrid'), params: HybridParams }).strict(),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 export type ParsedJobRequest = z.output<typeof JobRequest>;
@@ -232,6 +255,7 @@ export const JobSnapshot = z.discriminatedUnion('kind', [
   z.object({ ...jobCommon, kind: z.literal('store.verify'), result: VerifyResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('eval.pairs'), result: EvalResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('subject.characterize'), result: CharacterizeResult.nullable() }),
+  z.object({ ...jobCommon, kind: z.literal('subject.hybrid'), result: HybridResult.nullable() }),
 ]);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;
 

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
-import type { JobKind, JobRequest } from '../../../shared/contract';
+import type { JobKind, JobRequest, JobSnapshot } from '../../../shared/contract';
 import type { Catalog } from '../catalog/catalog';
 import type { InferenceService } from '../models/inference';
 import type { WorkerEntry } from './manager';
 
 export type ParamsOf<K extends JobKind> = Extract<z.output<typeof JobRequest>, { kind: K }>['params'];
+export type ResultOf<K extends JobKind> = NonNullable<Extract<z.output<typeof JobSnapshot>, { kind: K }>['result']>;
 
 export interface JobContext {
   /** Aborted when the user cancels; jobs check it between units of work and return partial results. */

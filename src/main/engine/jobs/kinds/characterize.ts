@@ -1,7 +1,10 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { CharacterizeResult } from '../../../../shared/contract';
 import { characterizeSubject } from '../../analysis/characterize';
+import { makeHybrids } from '../../analysis/hybrid';
 import { getAnalysis, putAnalysis } from '../../catalog/analyses';
-import type { JobContext, JobDefinition, ParamsOf } from '../types';
+import type { JobContext, JobDefinition, ParamsOf, ResultOf } from '../types';
 
 /**
  * PCAM characterization of one subject, in a job worker (training takes seconds to minutes), with
@@ -30,5 +33,30 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
     if (!getAnalysis(ctx.catalog, spec)) putAnalysis(ctx.catalog, spec, result);
     ctx.catalog.audit.append(ctx.actor, 'subject.characterize', { subject: params.subject, model: entry.sha256, most: result.mostRepresentative, least: result.leastRepresentative });
     return result;
+  },
+};
+
+/** Facial hybrids of two subjects: both characterized, then each one's characteristic parts fused into the other. */
+export const hybridJob: JobDefinition<'subject.hybrid', ResultOf<'subject.hybrid'>> = {
+  kind: 'subject.hybrid',
+  async run(params: ParamsOf<'subject.hybrid'>, ctx: JobContext) {
+    if (params.a === params.b) throw new Error('a hybrid needs two different people');
+    const inference = ctx.inference();
+    const options = { recognizer: params.recognizer, seed: params.seed, signal: ctx.signal };
+    ctx.progress(0, 3, `characterizing ${params.a}`);
+    const a = await characterizeSubject(ctx.catalog, inference, params.a, options);
+    ctx.progress(1, 3, `characterizing ${params.b}`);
+    const b = await characterizeSubject(ctx.catalog, inference, params.b, options);
+    ctx.progress(2, 3, 'fusing');
+    const { baseline, hybrids } = await makeHybrids(ctx.catalog, inference, a, b, params.parts);
+    if (params.outDir) await mkdir(params.outDir, { recursive: true });
+    const out = [];
+    for (const h of hybrids) {
+      const file = params.outDir ? path.join(params.outDir, `hybrid-${h.from}-into-${h.into}.png`) : null;
+      if (file) await writeFile(file, h.png);
+      out.push({ from: h.from, into: h.into, parts: h.parts, similarityToFrom: h.similarityToFrom, similarityToInto: h.similarityToInto, file });
+    }
+    ctx.progress(3, 3, 'done');
+    return { recognizer: params.recognizer, baseline, hybrids: out };
   },
 };

@@ -1,6 +1,6 @@
 import type { JobKind } from '../../../../shared/contract';
 import type { JobDefinition } from '../types';
-import { characterizeJob } from './characterize';
+import { characterizeJob, hybridJob } from './characterize';
 import { evalPairsJob } from './evaluate';
 import { ingestJob } from './ingest';
 import { verifyStoreJob } from './verify';
@@ -11,4 +11,5 @@ export const jobKinds: { [K in JobKind]: JobDefinition<K, unknown> } = {
   'store.verify': verifyStoreJob,
   'eval.pairs': evalPairsJob,
   'subject.characterize': characterizeJob,
+  'subject.hybrid': hybridJob,
 };
