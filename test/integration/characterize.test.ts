@@ -63,6 +63,10 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
     expect(again.parts).toEqual(first.parts);
     expect(again.portraits).toEqual(first.portraits);
     expect(engine.catalog.audit.list(5).map((e) => e.action)).toContain('subject.characterize');
+    // The ONNX trainer (what a GPU would run) reaches the same ranking of portraits.
+    const runtime = result(await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params: { ...params, trainer: 'runtime' } }).id));
+    expect(runtime.mostRepresentative).toBe(first.mostRepresentative);
+    expect(runtime.portraits.map((p) => p.sha256)).toEqual(first.portraits.map((p) => p.sha256));
   }, 120_000);
 
   it('finds look-alikes among other people only, best first, from the stored embeddings', async () => {

@@ -85,3 +85,38 @@ describe('PCAM metric learning (paper 000, Eq. 3-6)', () => {
     expect(iou(Uint8Array.from([0, 0]), Uint8Array.from([0, 0]))).toBe(0);
   });
 });
+
+describe('the PCAM training step as an ONNX graph (for GPU providers)', () => {
+  it('gives the TypeScript reference loss and gradient', async () => {
+    const { OnnxPcamGradient } = await import('../../src/main/engine/analysis/pcam-onnx');
+    const { ind, arb } = sets(21, 5, 7);
+    const rand = seededRandom(4);
+    const model: PcamModel = { shape, m: Float32Array.from({ length: 2 * n }, () => (rand() - 0.5) * 0.6), b: 0.8, rho: 1 };
+    const maps = [...ind, ...arb];
+    const pairs = allPairs(5, 7);
+    const ref = { m: new Float32Array(2 * n), b: 0 };
+    const refLoss = hingeLoss(model, maps, pairs, 0.01, ref);
+    const graph = await OnnxPcamGradient.create(maps, pairs);
+    const out = await graph.step(model, 0.01);
+    await graph.close();
+    expect(out.loss).toBeCloseTo(refLoss, 4);
+    expect(out.gradB).toBeCloseTo(ref.b, 4);
+    let max = 0;
+    for (let k = 0; k < ref.m.length; k++) max = Math.max(max, Math.abs(out.gradM[k]! - ref.m[k]!));
+    expect(max).toBeLessThan(1e-4);
+  });
+});
+
+describe('training on the runtime', () => {
+  it('learns the same metric as the TypeScript path, to float precision', async () => {
+    const { ind, arb } = sets(5, 8, 12);
+    const { trainPcamOnRuntime } = await import('../../src/main/engine/analysis/pcam');
+    const ts = trainPcam(ind, arb, shape, { seed: 42, epochs: 60 });
+    const rt = await trainPcamOnRuntime(ind, arb, shape, { seed: 42, epochs: 60 });
+    expect(rt.losses).toHaveLength(60);
+    rt.losses.forEach((l, i) => expect(l).toBeCloseTo(ts.losses[i]!, 3));
+    let max = 0;
+    for (let k = 0; k < ts.model.m.length; k++) max = Math.max(max, Math.abs(rt.model.m[k]! - ts.model.m[k]!));
+    expect(max).toBeLessThan(1e-3);
+  });
+});

@@ -10,7 +10,8 @@ import type { ModelEntry } from '../models/manifest';
 import { hairMask } from '../vision/hair';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import { alignedFace, type AlignedFace } from './aligned-face';
-import { pcamMap, representativeness, seededRandom, trainPcam, type FeatureMap, type MapShape } from './pcam';
+import { chooseProvider } from '../models/providers';
+import { pcamMap, representativeness, seededRandom, trainPcam, trainPcamOnRuntime, type FeatureMap, type MapShape } from './pcam';
 
 export interface CharacterizeOptions {
   recognizer?: string;
@@ -20,6 +21,8 @@ export interface CharacterizeOptions {
   maxPortraits?: number;
   seed?: number;
   epochs?: number;
+  /** Where the metric is learned: TypeScript, or an ONNX graph on the best execution provider (GPU where present). */
+  trainer?: 'typescript' | 'runtime';
   onProgress?: (done: number, total: number, message: string) => void;
   signal?: AbortSignal;
 }
@@ -113,7 +116,11 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
   const ind = maps.slice(0, mine.length);
   const arbMaps = maps.slice(mine.length);
   options.onProgress?.(all.length, all.length + 1, 'learning the metric');
-  const { model, losses } = trainPcam(ind, arbMaps, shape, { seed, epochs: options.epochs ?? 300, onEpoch: () => !options.signal?.aborted });
+  const trainOptions = { seed, epochs: options.epochs ?? 300, onEpoch: () => !options.signal?.aborted };
+  const { model, losses } =
+    options.trainer === 'runtime'
+      ? await trainPcamOnRuntime(ind, arbMaps, shape, { ...trainOptions, provider: (await chooseProvider('auto')).provider })
+      : trainPcam(ind, arbMaps, shape, trainOptions);
   const rep = representativeness(model, ind, arbMaps);
   const order = rep.map((r, i) => ({ r, i })).sort((a, b) => b.r - a.r);
   const best = order[0]!.i;

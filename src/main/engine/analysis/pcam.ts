@@ -131,11 +131,24 @@ export interface TrainOptions {
   onEpoch?: (epoch: number, loss: number) => boolean | void;
 }
 
+interface Training {
+  model: PcamModel;
+  scaled: FeatureMap[];
+  pairs: PcamPair[];
+  scale: number;
+  decay: number;
+  epochs: number;
+  /** Applies one Adam step from a gradient (epoch t counts from 1). */
+  update(t: number, gradM: Float32Array, gradB: number): void;
+  /** Folds the feature scale into M, so the model applies to raw feature maps. */
+  finish(): void;
+}
+
 /**
- * Learns (M, b) by Adam on the full-batch hinge loss. Features are scaled by their overall RMS first
- * (kept in the model), so one learning rate suits every recognizer.
+ * Shared set-up of both training paths: features scaled by their overall RMS (kept in the model),
+ * so one learning rate suits every recognizer; M drawn from the seed; Adam state.
  */
-export function trainPcam(ind: FeatureMap[], arb: FeatureMap[], shape: MapShape, options: TrainOptions = {}): { model: PcamModel; losses: number[]; scale: number } {
+function prepareTraining(ind: FeatureMap[], arb: FeatureMap[], shape: MapShape, options: TrainOptions): Training {
   const maps = [...ind, ...arb];
   const n = shape.z * shape.w * shape.h;
   for (const f of maps) if (f.length !== n) throw new Error(`feature maps must have ${n} values`);
@@ -147,35 +160,77 @@ export function trainPcam(ind: FeatureMap[], arb: FeatureMap[], shape: MapShape,
   const rand = seededRandom(options.seed ?? 1);
   const m = new Float32Array(2 * n).map(() => (rand() - 0.5) * (2 / Math.sqrt(n)));
   const model: PcamModel = { shape, m, b: 1, rho: options.rho ?? 1 };
-  const pairs = allPairs(ind.length, arb.length);
-  const decay = options.decay ?? 1e-3;
   const lr = options.learningRate ?? 1e-2;
-  const grad = { m: new Float32Array(2 * n), b: 0 };
   const mom = { m: new Float32Array(2 * n), b: 0 };
   const vel = { m: new Float32Array(2 * n), b: 0 };
-  const losses: number[] = [];
   const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
-  const epochs = options.epochs ?? 300;
-  for (let t = 1; t <= epochs; t++) {
-    const loss = hingeLoss(model, scaled, pairs, decay, grad);
+  return {
+    model,
+    scaled,
+    pairs: allPairs(ind.length, arb.length),
+    scale,
+    decay: options.decay ?? 1e-3,
+    epochs: options.epochs ?? 300,
+    update(t, gradM, gradB) {
+      const c1 = 1 - beta1 ** t;
+      const c2 = 1 - beta2 ** t;
+      for (let k = 0; k < m.length; k++) {
+        const g = gradM[k]!;
+        mom.m[k] = beta1 * mom.m[k]! + (1 - beta1) * g;
+        vel.m[k] = beta2 * vel.m[k]! + (1 - beta2) * g * g;
+        m[k] = m[k]! - (lr * mom.m[k]! / c1) / (Math.sqrt(vel.m[k]! / c2) + eps);
+      }
+      mom.b = beta1 * mom.b + (1 - beta1) * gradB;
+      vel.b = beta2 * vel.b + (1 - beta2) * gradB * gradB;
+      model.b -= (lr * mom.b / c1) / (Math.sqrt(vel.b / c2) + eps);
+    },
+    finish() {
+      for (let k = 0; k < m.length; k++) m[k] = m[k]! * scale;
+    },
+  };
+}
+
+/** Learns (M, b) by Adam on the full-batch hinge loss, in TypeScript (the reference path). */
+export function trainPcam(ind: FeatureMap[], arb: FeatureMap[], shape: MapShape, options: TrainOptions = {}): { model: PcamModel; losses: number[]; scale: number } {
+  const t = prepareTraining(ind, arb, shape, options);
+  const grad = { m: new Float32Array(t.model.m.length), b: 0 };
+  const losses: number[] = [];
+  for (let epoch = 1; epoch <= t.epochs; epoch++) {
+    const loss = hingeLoss(t.model, t.scaled, t.pairs, t.decay, grad);
     losses.push(loss);
-    const c1 = 1 - beta1 ** t;
-    const c2 = 1 - beta2 ** t;
-    for (let k = 0; k < m.length; k++) {
-      const g = grad.m[k]!;
-      mom.m[k] = beta1 * mom.m[k]! + (1 - beta1) * g;
-      vel.m[k] = beta2 * vel.m[k]! + (1 - beta2) * g * g;
-      m[k] = m[k]! - (lr * mom.m[k]! / c1) / (Math.sqrt(vel.m[k]! / c2) + eps);
-    }
-    const gb = grad.b;
-    mom.b = beta1 * mom.b + (1 - beta1) * gb;
-    vel.b = beta2 * vel.b + (1 - beta2) * gb * gb;
-    model.b -= (lr * mom.b / c1) / (Math.sqrt(vel.b / c2) + eps);
-    if (options.onEpoch?.(t, loss) === false) break;
+    t.update(epoch, grad.m, grad.b);
+    if (options.onEpoch?.(epoch, loss) === false) break;
   }
-  // Fold the feature scale into M so the model applies to raw feature maps.
-  for (let k = 0; k < m.length; k++) m[k] = m[k]! * scale;
-  return { model, losses, scale };
+  t.finish();
+  return { model: t.model, losses, scale: t.scale };
+}
+
+/**
+ * The same training with each step's loss and gradient computed by an ONNX graph on onnxruntime
+ * (pcam-onnx.ts), so it runs on a GPU provider where there is one.
+ */
+export async function trainPcamOnRuntime(
+  ind: FeatureMap[],
+  arb: FeatureMap[],
+  shape: MapShape,
+  options: TrainOptions & { provider?: 'cpu' | 'cuda' | 'webgpu' } = {},
+): Promise<{ model: PcamModel; losses: number[]; scale: number }> {
+  const { OnnxPcamGradient } = await import('./pcam-onnx');
+  const t = prepareTraining(ind, arb, shape, options);
+  const graph = await OnnxPcamGradient.create(t.scaled, t.pairs, options.provider ?? 'cpu');
+  const losses: number[] = [];
+  try {
+    for (let epoch = 1; epoch <= t.epochs; epoch++) {
+      const step = await graph.step(t.model, t.decay);
+      losses.push(step.loss);
+      t.update(epoch, step.gradM, step.gradB);
+      if (options.onEpoch?.(epoch, step.loss) === false) break;
+    }
+  } finally {
+    await graph.close();
+  }
+  t.finish();
+  return { model: t.model, losses, scale: t.scale };
 }
 
 /** Eq. (4)-(5): the PCAM of one portrait for class c (0 = the individual's side), W x H. */

@@ -21,6 +21,7 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
       maxPortraits: params.maxPortraits,
       seed: params.seed,
       epochs: params.epochs,
+      trainer: params.trainer,
       signal: ctx.signal,
       onProgress: (done, total, message) => ctx.progress(done, total, message),
     });
