@@ -419,9 +419,11 @@ export function buildProgram(): Command {
     .option('--arbitrary <n>', 'portraits of other subjects to contrast with', (v) => Number.parseInt(v, 10), 40)
     .option('--max-portraits <n>', "most of the person's portraits used", (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'random seed (the arbitrary set and the initial metric)', (v) => Number.parseInt(v, 10), 1)
-    .action(async (subject: string, o: { recognizer: string; arbitrary: number; maxPortraits: number; seed: number }, cmd: Command) => {
+    .addOption(new Option('--trainer <where>', 'learn the metric in TypeScript or as an ONNX graph on the execution provider').choices(['typescript', 'runtime']).default('runtime'))
+    .action(async (subject: string, o: { recognizer: string; arbitrary: number; maxPortraits: number; seed: number; trainer: 'typescript' | 'runtime' }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
-        const job = await runJob(api, { kind: 'subject.characterize', params: { subject, recognizer: o.recognizer, arbitrary: o.arbitrary, maxPortraits: o.maxPortraits, seed: o.seed } }, json);
+        const params = { subject, recognizer: o.recognizer, arbitrary: o.arbitrary, maxPortraits: o.maxPortraits, seed: o.seed, trainer: o.trainer };
+        const job = await runJob(api, { kind: 'subject.characterize', params }, json);
         reportJob(job, json);
         process.exitCode = exitCodeFor(job);
       });

@@ -46,7 +46,7 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
   });
 
   it('ranks parts and portraits, learns (loss falls), and reproduces itself from the seed', async () => {
-    const params = { subject: 'Colin_Powell', arbitrary: 6, epochs: 150, seed: 3 };
+    const params = { subject: 'Colin_Powell', arbitrary: 6, epochs: 150, seed: 3, trainer: 'typescript' as const };
     const first = result(await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params }).id));
     expect(first.portraits).toHaveLength(6);
     expect(first.arbitrary).toHaveLength(6);
