@@ -436,16 +436,20 @@ export function buildProgram(): Command {
     .option('--face <n>', 'which face of the image (0 = largest)', (v) => Number.parseInt(v, 10))
     .option('--recognizer <id>', 'recognizer whose embeddings are searched', 'faceres')
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
-    .action(async (face: string, o: { face?: number; recognizer: string; limit: number }, cmd: Command) => {
+    .option('--weighted', "re-rank by the person's characterization metric (run `facet characterize` first)")
+    .action(async (face: string, o: { face?: number; recognizer: string; limit: number; weighted?: boolean }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
         const ref = { ...(/^[0-9a-f]{64}$/.test(face) ? { sha256: face } : { path: path.resolve(face) }), ...(o.face !== undefined ? { face: o.face } : {}) };
-        const r = await api.call('lookalikes.query', { face: ref, recognizer: o.recognizer, limit: o.limit });
+        const r = await api.call('lookalikes.query', { face: ref, recognizer: o.recognizer, limit: o.limit, weighted: Boolean(o.weighted) });
         if (json) return printJson(r);
         process.stdout.write(
           `${r.recognizer} (${r.modelSha256.slice(0, 12)}): ${r.searched} faces searched in ${r.millis.toFixed(1)} ms` +
             `${r.query.subject ? `; ${r.query.subject}'s own portraits left out` : ''}\n`,
         );
-        for (const h of r.results) process.stdout.write(`  ${String(h.rank).padStart(3)}. ${h.score.toFixed(4)}  ${(h.subject ?? '(no subject)').padEnd(28)} ${h.sha256.slice(0, 16)} face ${h.face}\n`);
+        for (const h of r.results) {
+          const metric = h.metricDistance === null ? '' : `  metric ${h.metricDistance.toExponential(2)}`;
+          process.stdout.write(`  ${String(h.rank).padStart(3)}. ${h.score.toFixed(4)}${metric}  ${(h.subject ?? '(no subject)').padEnd(28)} ${h.sha256.slice(0, 16)} face ${h.face}\n`);
+        }
       });
     });
 

@@ -547,16 +547,33 @@ export const methods = {
         face: FaceRef,
         recognizer: ModelId.default('faceres'),
         limit: z.number().int().min(1).max(500).default(20),
+        /**
+         * Re-rank the nearest candidates by the query person's characterization metric (paper 000),
+         * which weighs their distinctive parts; needs `facet characterize` of that person first.
+         */
+        weighted: z.boolean().default(false),
       })
       .strict(),
     response: z.object({
       recognizer: z.string(),
+      weighted: z.boolean(),
       modelSha256: Sha256,
       query: z.object({ sha256: Sha256, face: z.number().int(), subject: z.string().nullable() }),
       /** Faces searched (every catalogued face embedded by this model file). */
       searched: z.number().int(),
       millis: z.number(),
-      results: z.array(z.object({ rank: z.number().int(), faceId: z.number().int(), sha256: Sha256, face: z.number().int(), subject: z.string().nullable(), score: z.number() })),
+      results: z.array(
+        z.object({
+          rank: z.number().int(),
+          faceId: z.number().int(),
+          sha256: Sha256,
+          face: z.number().int(),
+          subject: z.string().nullable(),
+          score: z.number(),
+          /** Squared distance under the characterization metric (weighted searches only). */
+          metricDistance: z.number().nullable(),
+        }),
+      ),
     }),
   },
   'diff.pair': {

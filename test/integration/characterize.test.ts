@@ -86,6 +86,16 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
     expect(outside.data!.query.subject).toBeNull();
     expect(outside.data!.results[0]!.subject).toBe('Colin_Powell'); // the same person ranks first
     expect((await call({ face: { path: path.join(LFW, 'Colin_Powell', 'Colin_Powell_0001.jpg') }, recognizer: 'selfie' })).error?.message).toMatch(/not a recognizer/);
+    // Weighted by Colin Powell's characterization (learned in the test above): re-ranked by its metric.
+    const weighted = await call({ face: { path: path.join(LFW, 'Colin_Powell', 'Colin_Powell_0001.jpg') }, limit: 4, weighted: true });
+    expect(weighted.ok, JSON.stringify(weighted.error)).toBe(true);
+    const distances = weighted.data!.results.map((h) => h.metricDistance!);
+    expect(weighted.data!.weighted).toBe(true);
+    expect(distances).toHaveLength(4);
+    expect(distances).toEqual([...distances].sort((a, b) => a - b));
+    expect(weighted.data!.results.every((h) => h.subject !== 'Colin_Powell')).toBe(true);
+    const uncharacterized = await call({ face: { path: path.join(LFW, 'George_W_Bush', 'George_W_Bush_0001.jpg') }, weighted: true });
+    expect(uncharacterized.error?.message).toMatch(/"George_W_Bush" has no characterization/);
   }, 60_000);
 
   it('fuses each person\'s characteristic parts into the other; both stay recognizable in the hybrid', async () => {

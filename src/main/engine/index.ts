@@ -12,6 +12,8 @@ import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision,
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
 import { EmbeddingIndex } from './analysis/lookalikes';
+import { alignedFace } from './analysis/aligned-face';
+import { metricDistance, storedMetric } from './analysis/characterize';
 import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
 import { InferenceService } from './models/inference';
@@ -199,14 +201,37 @@ export function createEngine(options: EngineOptions): Engine {
       const index = lookalikeIndex(entry.id, entry.sha256);
       const subject = (catalog.db.prepare('SELECT s.name FROM portraits p JOIN subjects s ON s.id = p.subject_id WHERE p.sha256 = ?').get(query.sha256) as { name: string } | undefined)?.name ?? null;
       // Other people only: never the query's own portrait, nor its subject's other portraits.
-      const hits = index.search(query.face.embeddings[entry.id]!.vector, r.limit, (f) => f.portrait === query.sha256 || (subject !== null && f.subject === subject));
+      const skip = (f: { portrait: string; subject: string | null }): boolean => f.portrait === query.sha256 || (subject !== null && f.subject === subject);
+      if (r.weighted) {
+        if (!subject) throw new EngineError('invalid_request', 'a weighted search needs a catalogued portrait of a named subject');
+        const metric = storedMetric(catalog, subject, entry.sha256);
+        if (!metric) throw new EngineError('invalid_request', `"${subject}" has no characterization with this ${entry.id} file; run \`facet characterize ${subject}\` first`);
+        const pool = index.search(query.face.embeddings[entry.id]!.vector, Math.max(3 * r.limit, 60), skip);
+        const mapOf = async (input: { path: string } | { sha256: string }, face: number): Promise<Float32Array> =>
+          (await inference.run(entry.id, (await alignedFace(input, { catalog, inference }, entry, face)).crop))['feature_map']!.data;
+        const q = await mapOf(r.face.path !== undefined ? { path: r.face.path } : { sha256: query.sha256 }, query.face.idx);
+        const scored = [];
+        for (const h of pool) scored.push({ ...h, metricDistance: metricDistance(metric, q, await mapOf({ sha256: h.face.portrait }, h.face.idx)) });
+        scored.sort((x, y) => x.metricDistance - y.metricDistance);
+        return {
+          recognizer: entry.id,
+          weighted: true,
+          modelSha256: entry.sha256,
+          query: { sha256: query.sha256, face: query.face.idx, subject },
+          searched: index.size,
+          millis: performance.now() - t0,
+          results: scored.slice(0, r.limit).map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score, metricDistance: h.metricDistance })),
+        };
+      }
+      const hits = index.search(query.face.embeddings[entry.id]!.vector, r.limit, skip);
       return {
         recognizer: entry.id,
+        weighted: false,
         modelSha256: entry.sha256,
         query: { sha256: query.sha256, face: query.face.idx, subject },
         searched: index.size,
         millis: performance.now() - t0,
-        results: hits.map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score })),
+        results: hits.map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score, metricDistance: null })),
       };
     },
     'calibrations.list': () => {

@@ -11,7 +11,7 @@ import { hairMask } from '../vision/hair';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import { alignedFace, type AlignedFace } from './aligned-face';
 import { chooseProvider } from '../models/providers';
-import { pcamMap, representativeness, seededRandom, trainPcam, trainPcamOnRuntime, type FeatureMap, type MapShape } from './pcam';
+import { embed2, pcamMap, representativeness, seededRandom, trainPcam, trainPcamOnRuntime, type FeatureMap, type MapShape, type PcamModel } from './pcam';
 
 export interface CharacterizeOptions {
   recognizer?: string;
@@ -39,6 +39,8 @@ export interface Characterization {
   /** Parts, most characteristic first: PCAM mass share on the representative portrait minus the arbitrary set's. */
   parts: { part: PartName | 'hair'; score: number; individual: number; arbitrary: number; rank: number }[];
   losses: number[];
+  /** The learned metric (kept with the cached result, for the characterization-weighted look-alikes). */
+  model: PcamModel;
 }
 
 /** Part masks pooled onto the feature grid: the share of each cell that a part covers. */
@@ -148,5 +150,24 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
     leastRepresentative: mine[order[order.length - 1]!.i]!,
     parts,
     losses,
+    model,
   };
+}
+
+/** Squared distance under a characterization's metric between two feature maps (Eq. 3). */
+export function metricDistance(model: PcamModel, a: FeatureMap, b: FeatureMap): number {
+  const [a0, a1] = embed2(model, a);
+  const [b0, b1] = embed2(model, b);
+  return (a0 - b0) ** 2 + (a1 - b1) ** 2;
+}
+
+/** The stored metric of a subject's newest characterization with this model file, if any. */
+export function storedMetric(catalog: Catalog, subject: string, modelSha256: string): PcamModel | undefined {
+  const row = catalog.db
+    .prepare("SELECT result, payload FROM analyses WHERE kind = 'characterization' AND json_extract(inputs, '$.subject') = ? AND instr(models, ?) > 0 ORDER BY id DESC LIMIT 1")
+    .get(subject, modelSha256) as { result: string; payload: Buffer | null } | undefined;
+  if (!row?.payload) return undefined;
+  const { shape, b, rho } = (JSON.parse(row.result) as { metric: { shape: MapShape; b: number; rho: number } }).metric;
+  const m = new Float32Array(row.payload.buffer.slice(row.payload.byteOffset, row.payload.byteOffset + row.payload.byteLength));
+  return { shape, m, b, rho };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CharacterizeResult } from '../../../../shared/contract';
 import { characterizeSubject } from '../../analysis/characterize';
 import { makeHybrids } from '../../analysis/hybrid';
-import { getAnalysis, putAnalysis } from '../../catalog/analyses';
+import { putAnalysis } from '../../catalog/analyses';
 import type { JobContext, JobDefinition, ParamsOf, ResultOf } from '../types';
 
 /**
@@ -15,7 +15,7 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
   async run(params: ParamsOf<'subject.characterize'>, ctx: JobContext): Promise<CharacterizeResult> {
     const inference = ctx.inference();
     const entry = inference.registry.get(params.recognizer);
-    const result = await characterizeSubject(ctx.catalog, inference, params.subject, {
+    const { model, ...result } = await characterizeSubject(ctx.catalog, inference, params.subject, {
       recognizer: params.recognizer,
       arbitrary: params.arbitrary,
       maxPortraits: params.maxPortraits,
@@ -31,7 +31,8 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
       params: { seed: params.seed, epochs: params.epochs },
       models: { [entry.id]: entry.sha256 },
     };
-    if (!getAnalysis(ctx.catalog, spec)) putAnalysis(ctx.catalog, spec, result);
+    // The metric travels with the result: the weighted look-alike search needs it.
+    putAnalysis(ctx.catalog, spec, { ...result, metric: { shape: model.shape, b: model.b, rho: model.rho } }, new Uint8Array(model.m.buffer, model.m.byteOffset, model.m.byteLength));
     ctx.catalog.audit.append(ctx.actor, 'subject.characterize', { subject: params.subject, model: entry.sha256, most: result.mostRepresentative, least: result.leastRepresentative });
     return result;
   },
