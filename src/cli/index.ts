@@ -581,6 +581,17 @@ export function buildProgram(): Command {
     .action(async (o: { host: string; port: number }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       assertBuilt(layout.rendererDir);
+      // Listen for Ctrl-C / SIGTERM from the start: a signal during start-up still stops cleanly
+      // (the default action would kill the process with the catalog open).
+      let stopRequested: () => void = () => undefined;
+      const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+      const onSignal = (): void => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        stopRequested();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const service = await serve({
         catalogDir: resolveCatalogDir(g.catalog),
         rendererDir: layout.rendererDir,
@@ -598,15 +609,7 @@ export function buildProgram(): Command {
             `catalog: ${service.engine.catalog.dir}\nPress Ctrl-C to stop.\n`,
         );
       }
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await stopped;
       await service.stop();
     });
 

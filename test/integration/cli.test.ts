@@ -124,6 +124,8 @@ describe('facet CLI (built)', () => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/start.js'), '--catalog', catalog], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const out = await new Promise<string>((resolve, reject) => {
       let text = '';
       child.stdout.on('data', (c: Buffer) => {
@@ -136,6 +138,6 @@ describe('facet CLI (built)', () => {
     expect(out).toContain(`catalog: ${catalog}`);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await exited, stderr).toBe(0);
   });
 });
