@@ -5,9 +5,12 @@
  * ranks above fewer of the person's own portraits). (2) exact search time at 10k, 100k and 1M
  * synthetic embeddings (goal: <= 50 ms at 1M on 2 cores).
  * Needs a catalog of LFW analysed with faceres, subjects from folders:
- *   npx tsx bench/lookalikes.ts <catalog> [identities=30] [minPortraits=20]
+ *   npx tsx bench/lookalikes.ts <catalog> [identities=30] [minPortraits=20] [--weighted]
  */
+import { alignedFace } from '../src/main/engine/analysis/aligned-face';
+import { characterizeSubject, metricDistance } from '../src/main/engine/analysis/characterize';
 import { averagePrecision, EmbeddingIndex } from '../src/main/engine/analysis/lookalikes';
+import { InferenceService } from '../src/main/engine/models/inference';
 import { Catalog } from '../src/main/engine/catalog/catalog';
 import { ModelRegistry, defaultModelsDir } from '../src/main/engine/models/registry';
 
@@ -43,6 +46,44 @@ function retrieval(catalog: Catalog, count: number, minPortraits: number): void 
   console.log(`  mAP ${mean(aps).toFixed(3)}; rank of the first impostor: median ${median(impostorRanks)}, mean ${mean(impostorRanks).toFixed(1)}`);
 }
 
+/**
+ * Plain vs characterization-weighted: for identities with >= 60 portraits, characterize on 30 of
+ * them, query with another, and rank the 100 nearest faces (the training portraits left out) by
+ * plain cosine and by the learned metric; AP of retrieving the person's held-out portraits.
+ */
+async function weighted(catalog: Catalog, count: number): Promise<void> {
+  const inference = new InferenceService({ modelsDir: defaultModelsDir() });
+  const entry = inference.registry.get('faceres');
+  const index = EmbeddingIndex.load(catalog, 'faceres', entry.sha256);
+  const subjects = (catalog.db
+    .prepare("SELECT s.name FROM subjects s JOIN portraits p ON p.subject_id = s.id WHERE p.state = 'analyzed' GROUP BY s.id HAVING count(*) >= 60 ORDER BY s.name")
+    .all() as { name: string }[]).map((r) => r.name).slice(0, count);
+  const plainAps: number[] = [];
+  const weightedAps: number[] = [];
+  for (const name of subjects) {
+    const c = await characterizeSubject(catalog, inference, name, { maxPortraits: 30, arbitrary: 40, trainer: 'runtime' });
+    const training = new Set(c.portraits.map((p) => p.sha256));
+    const mine = (catalog.db.prepare("SELECT p.sha256 FROM portraits p JOIN subjects s ON s.id = p.subject_id WHERE s.name = ? AND p.state = 'analyzed' ORDER BY p.sha256").all(name) as { sha256: string }[]).map((r) => r.sha256);
+    const query = mine.find((sha) => !training.has(sha))!;
+    const qRow = index.faces.findIndex((f) => f.portrait === query && f.idx === 0);
+    const pool = index.search(index.matrix.slice(qRow * index.dim, (qRow + 1) * index.dim), 100, (f) => f.portrait === query || training.has(f.portrait));
+    const relevant = (f: { subject: string | null; idx: number }): boolean => f.subject === name && f.idx === 0;
+    const ap = (order: typeof pool): number => averagePrecision(order.flatMap((h, i) => (relevant(h.face) ? [i + 1] : [])));
+    const mapOf = async (sha: string, idx: number): Promise<Float32Array> =>
+      (await inference.run(entry.id, (await alignedFace({ sha256: sha }, { catalog, inference }, entry, idx)).crop))['feature_map']!.data;
+    const q = await mapOf(query, 0);
+    const scored = [];
+    for (const h of pool) scored.push({ h, d: metricDistance(c.model, q, await mapOf(h.face.portrait, h.face.idx)) });
+    const reranked = scored.sort((x, y) => x.d - y.d).map((x) => x.h);
+    plainAps.push(ap(pool));
+    weightedAps.push(ap(reranked));
+    console.log(`  ${name.padEnd(22)} relevant in pool ${pool.filter((h) => relevant(h.face)).length}: AP plain ${plainAps.at(-1)!.toFixed(3)}, weighted ${weightedAps.at(-1)!.toFixed(3)}`);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(`plain vs characterization-weighted over ${subjects.length} identities (100 nearest, training portraits excluded): mAP ${mean(plainAps).toFixed(3)} vs ${mean(weightedAps).toFixed(3)}`);
+  await inference.close();
+}
+
 function timing(): void {
   console.log('exact search, one query, top 20 (JS, one thread):');
   for (const [n, dim] of [[10_000, 1024], [100_000, 1024], [10_000, 256], [100_000, 256], [1_000_000, 256]] as const) {
@@ -67,6 +108,7 @@ const dir = process.argv[2];
 if (dir) {
   const catalog = Catalog.open(dir);
   retrieval(catalog, Number(process.argv[3] ?? 30), Number(process.argv[4] ?? 20));
+  if (process.argv.includes('--weighted')) await weighted(catalog, 8);
   catalog.close();
 }
 timing();
