@@ -355,18 +355,21 @@ export const FaceRef = z
   .strict()
   .refine((r) => (r.path === undefined) !== (r.sha256 === undefined), { message: 'give either a path or a sha256' });
 
+/** Where a calibration came from: the pair list it was fitted on (named, and its file's SHA-256). */
+export const CalibrationProvenance = z.object({
+  source: z.enum(['builtin', 'catalog']),
+  pairList: z.string(),
+  pairListSha256: z.string(),
+  targets: z.number().int(),
+  nonTargets: z.number().int(),
+  fittedAt: z.string(),
+  facetVersion: z.string(),
+});
+
 const CalibrationInfo = z.object({
   id: z.number().int().nullable(),
   name: z.string(),
-  provenance: z.object({
-    source: z.enum(['builtin', 'catalog']),
-    pairList: z.string(),
-    pairListSha256: z.string(),
-    targets: z.number().int(),
-    nonTargets: z.number().int(),
-    fittedAt: z.string(),
-    facetVersion: z.string(),
-  }),
+  provenance: CalibrationProvenance,
   bounds: z.tuple([z.number(), z.number()]),
 });
 

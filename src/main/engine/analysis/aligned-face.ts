@@ -4,16 +4,14 @@
  * facial-part masks). Taken from the catalog's stored analysis when there is one, otherwise the
  * image is analysed in memory.
  */
-import { readFile } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog';
-import { sha256Hex } from '../catalog/store';
 import type { ModelEntry } from '../models/manifest';
 import type { InferenceService } from '../models/inference';
 import { applySimilarity, warpSimilarity, type Point, type Similarity } from '../vision/align';
 import type { Detection } from '../vision/detect';
 import { decodeRgb, type RgbImage } from '../vision/image';
 import { analyzeFaces, recognizerAlignment, toModelRange } from '../vision/pipeline';
-import type { FaceChoice } from './face-source';
+import { readImageInput, type FaceChoice } from './face-source';
 
 export interface AlignedFace {
   sha256: string;
@@ -82,19 +80,7 @@ export async function alignedFace(
   entry: ModelEntry,
   choice: FaceChoice,
 ): Promise<AlignedFace> {
-  let data: Uint8Array;
-  if ('sha256' in input) {
-    if (!ctx.catalog.getOriginal(input.sha256)) throw new Error(`no original ${input.sha256.slice(0, 12)}… in this catalog`);
-    data = await readFile(ctx.catalog.store.pathFor(input.sha256));
-  } else {
-    try {
-      data = await readFile(input.path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read ${input.path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
-  }
-  const sha256 = 'sha256' in input ? input.sha256 : sha256Hex(data);
+  const { data, sha256 } = await readImageInput(ctx.catalog, input);
   const image = await decodeRgb(data);
   let found = storedCandidates(ctx.catalog, sha256);
   if (!found) {

@@ -66,6 +66,21 @@ export async function faceFromCatalog(catalog: Catalog, sha256: string, recogniz
   return { sha256, source: 'catalog', facesFound: stored.length, face: choose(candidates, choice, original.width, original.height, portrait.primary_idx ?? 0) };
 }
 
+/** The bytes and SHA-256 of an image named by its path or by a catalogued original's hash, with clear errors. */
+export async function readImageInput(catalog: Catalog, input: { path: string } | { sha256: string }): Promise<{ data: Uint8Array; sha256: string }> {
+  if ('sha256' in input) {
+    if (!catalog.getOriginal(input.sha256)) throw new Error(`no original ${input.sha256.slice(0, 12)}… in this catalog`);
+    return { data: await readFile(catalog.store.pathFor(input.sha256)), sha256: input.sha256 };
+  }
+  try {
+    const data = await readFile(input.path);
+    return { data, sha256: sha256Hex(data) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${input.path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
 /** A face of an image file (or catalogued original), with embeddings from every recognizer. */
 export async function sourceFace(
   input: { path: string } | { sha256: string },
@@ -74,22 +89,13 @@ export async function sourceFace(
   choice: FaceChoice,
 ): Promise<SourcedFace> {
   const recognizers = Object.fromEntries(recognizerIds.map((id) => [id, ctx.inference.registry.get(id).sha256]));
-  let data: Uint8Array;
-  let sha: string;
-  if ('sha256' in input) {
-    if (!ctx.catalog.getOriginal(input.sha256)) throw new Error(`no original ${input.sha256.slice(0, 12)}… in this catalog`);
-    sha = input.sha256;
-    const cached = await faceFromCatalog(ctx.catalog, sha, recognizers, choice);
+  // A catalogued original analysed by these model files needs no reading at all.
+  if ('sha256' in input && ctx.catalog.getOriginal(input.sha256)) {
+    const cached = await faceFromCatalog(ctx.catalog, input.sha256, recognizers, choice);
     if (cached) return cached;
-    data = await readFile(ctx.catalog.store.pathFor(sha));
-  } else {
-    try {
-      data = await readFile(input.path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read ${input.path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
-    sha = sha256Hex(data);
+  }
+  const { data, sha256: sha } = await readImageInput(ctx.catalog, input);
+  if ('path' in input) {
     const cached = await faceFromCatalog(ctx.catalog, sha, recognizers, choice);
     if (cached) return cached;
   }

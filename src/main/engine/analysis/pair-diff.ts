@@ -9,6 +9,8 @@
  * service, or a tiny known function in tests. Occluded images are embedded in batches.
  */
 
+import { cosine } from './verification';
+
 /** Embeds `n` images (NHWC, the model's input range) and returns one vector per image. */
 export type Embedder = (images: Float32Array, n: number) => Promise<Float32Array[]>;
 
@@ -59,15 +61,7 @@ export interface OcclusionSample {
 }
 
 export function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let x = 0;
-  let y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    x += a[i]! ** 2;
-    y += b[i]! ** 2;
-  }
-  return 1 - d / Math.sqrt(x * y || 1);
+  return 1 - cosine(a, b);
 }
 
 /** Patch origins along one axis, the last one flush with the edge so every pixel is covered. */

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { CalibrationProvenance } from '../../../shared/contract';
 import { canonicalJson } from '../catalog/audit';
 import type { Catalog } from '../catalog/catalog';
 import { bestAccuracyThreshold, evaluateCalibration, fitLogistic, fitPav, restoreCalibration, rocSummary, verbalScale, type Calibration } from './calibration';
@@ -16,16 +17,6 @@ import { bestAccuracyThreshold, evaluateCalibration, fitLogistic, fitPav, restor
 /** Id of the fused system: the sum of its members' calibrated log10 LRs, recalibrated. */
 export const FUSION_ID = 'fusion';
 
-export const CalibrationProvenance = z.object({
-  source: z.enum(['builtin', 'catalog']),
-  /** The pair list it was fitted on, as named when fitting, and the list file's SHA-256. */
-  pairList: z.string(),
-  pairListSha256: z.string(),
-  targets: z.number().int(),
-  nonTargets: z.number().int(),
-  fittedAt: z.string(),
-  facetVersion: z.string(),
-});
 
 export const StoredCalibration = z.object({
   id: z.number().int().nullable(),
