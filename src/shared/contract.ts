@@ -598,6 +598,10 @@ export const methods = {
       .strict(),
     response: PairDiffResponse,
   },
+  'subjects.list': {
+    request: Empty,
+    response: z.array(z.object({ id: z.number().int(), name: z.string(), portraits: z.number().int(), analyzed: z.number().int() })),
+  },
   'faces.list': {
     request: z.object({ sha256: Sha256 }).strict(),
     response: z.object({ primary: z.number().int().nullable(), faces: z.array(FaceSummary) }),

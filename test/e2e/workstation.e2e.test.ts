@@ -51,7 +51,7 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.getByRole('heading', { name: 'Catalog' }).waitFor();
     expect(await page.title()).toBe('Catalog · Facet');
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const name of ['Catalog', 'Jobs', 'Settings']) expect(await nav.getByRole('link', { name }).isVisible()).toBe(true);
+    for (const name of ['Catalog', 'Subjects', 'Jobs', 'Settings']) expect(await nav.getByRole('link', { name }).isVisible()).toBe(true);
   });
 
   it('navigates between screens', async () => {
@@ -202,6 +202,51 @@ describe('workstation in Chromium over the loopback door', () => {
     expect(await decisions.textContent()).toContain('Think they are the same person');
     await page.screenshot({ path: path.join(ARTIFACTS, 'pair-decision.png'), fullPage: true });
   }, 180_000);
+
+  it.skipIf(!hasSharedData)('characterization: subjects from folder names, PCAM part ranking and representative portraits', async () => {
+    const root = path.join(tmp.dir, 'subjects');
+    const people: [string, number][] = [['Colin_Powell', 5], ['Tony_Blair', 1], ['Serena_Williams', 1], ['Jennifer_Aniston', 1]];
+    for (const [person, count] of people) {
+      mkdirSync(path.join(root, person), { recursive: true });
+      for (let n = 1; n <= count; n++) {
+        const name = `${person}_000${n}.jpg`;
+        copyFileSync(path.join(SHARED_DATA, 'lfw/images', person, name), path.join(root, person, name));
+      }
+    }
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.getByLabel(/one absolute path per line/).fill(root);
+    await page.getByLabel(/folder name is its subject/).check();
+    await page.getByRole('button', { name: 'Import' }).click();
+    // Until the import has analysed all eight portraits (the engine's own count).
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => {
+            const res = await fetch('/api/subjects.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+            const list = (await res.json()).data as { name: string; analyzed: number }[];
+            const names = ['Colin_Powell', 'Tony_Blair', 'Serena_Williams', 'Jennifer_Aniston'];
+            return list.filter((x) => names.includes(x.name)).reduce((s, x) => s + x.analyzed, 0);
+          }),
+        { timeout: 90_000 },
+      )
+      .toBe(8);
+
+    await page.getByRole('link', { name: 'Subjects' }).click();
+    await page.getByRole('heading', { name: 'Subjects' }).waitFor();
+    const row = page.getByRole('table', { name: 'Subjects' }).getByRole('row').filter({ hasText: 'Colin_Powell' });
+    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 10_000 }).toMatch(/Colin_Powell\s*5\s*5/);
+    await page.getByRole('button', { name: 'Characterize Colin_Powell' }).click();
+    const result = page.getByTestId('characterization');
+    await result.waitFor({ timeout: 120_000 });
+    const parts = page.getByTestId('characteristic-parts').getByRole('listitem');
+    expect(await parts.count()).toBe(9);
+    expect(await parts.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('hair')]));
+    expect(await result.textContent()).toMatch(/5 portraits against 3 of other people/);
+    for (const alt of ['Most representative portrait', 'Least representative portrait']) {
+      await expect.poll(() => page.getByAltText(alt).evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    }
+    await page.screenshot({ path: path.join(ARTIFACTS, 'characterization.png'), fullPage: true });
+  }, 240_000);
 
   it('had no console errors or CSP violations, and no failed request but the invalid ones it sent', () => {
     expect(problems).toEqual([]);

@@ -245,6 +245,13 @@ export function createEngine(options: EngineOptions): Engine {
       };
       return allCalibrations().map(({ params: _p, bounds: _b, members, ...c }) => ({ ...c, applicable: installed(c.modelId, members) === c.modelSha256 }));
     },
+    'subjects.list': () =>
+      catalog.db
+        .prepare(
+          `SELECT s.id, s.name, count(p.sha256) AS portraits, coalesce(sum(p.state = 'analyzed'), 0) AS analyzed
+           FROM subjects s LEFT JOIN portraits p ON p.subject_id = s.id GROUP BY s.id ORDER BY s.name`,
+        )
+        .all() as { id: number; name: string; portraits: number; analyzed: number }[],
     'faces.list': (r) => {
       if (!catalog.getOriginal(r.sha256)) throw new EngineError('not_found', `no original ${r.sha256.slice(0, 12)}… in this catalog`);
       const row = catalog.db.prepare('SELECT primary_idx FROM portraits WHERE sha256 = ?').get(r.sha256) as { primary_idx: number | null } | undefined;

@@ -2,6 +2,7 @@ import { createRouter, createWebHashHistory } from 'vue-router';
 import CatalogView from './views/CatalogView.vue';
 import JobsView from './views/JobsView.vue';
 import PairView from './views/PairView.vue';
+import SubjectsView from './views/SubjectsView.vue';
 import SettingsView from './views/SettingsView.vue';
 
 // Hash history: the same build works from file:// in the window and over loopback HTTP.
@@ -10,6 +11,7 @@ export const router = createRouter({
   routes: [
     { path: '/', redirect: '/catalog' },
     { path: '/catalog', component: CatalogView, meta: { title: 'Catalog' } },
+    { path: '/subjects', component: SubjectsView, meta: { title: 'Subjects' } },
     { path: '/jobs', component: JobsView, meta: { title: 'Jobs' } },
     { path: '/pair/:a([0-9a-f]{64})/:b([0-9a-f]{64})', component: PairView, meta: { title: 'Pair review' } },
     { path: '/settings', component: SettingsView, meta: { title: 'Settings' } },
