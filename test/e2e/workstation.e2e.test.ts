@@ -246,6 +246,16 @@ describe('workstation in Chromium over the loopback door', () => {
       await expect.poll(() => page.getByAltText(alt).evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     }
     await page.screenshot({ path: path.join(ARTIFACTS, 'characterization.png'), fullPage: true });
+
+    // Look-alikes of the representative portrait: other people only, each a click away from pair review.
+    await page.getByRole('button', { name: 'Find look-alikes' }).click();
+    const hits = page.getByRole('list', { name: 'Look-alikes' }).getByRole('listitem');
+    await expect.poll(() => hits.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    expect((await hits.allTextContents()).some((t) => t.includes('Colin_Powell'))).toBe(false);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'lookalikes.png'), fullPage: true });
+    await page.getByRole('link', { name: /Review Colin_Powell against .* \(rank 1\)/ }).click();
+    await page.getByRole('heading', { name: 'Pair review' }).waitFor();
+    await expect.poll(() => page.getByTestId('part-ranking').getByRole('listitem').count(), { timeout: 60_000 }).toBe(8);
   }, 240_000);
 
   it('had no console errors or CSP violations, and no failed request but the invalid ones it sent', () => {
