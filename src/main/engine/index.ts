@@ -11,7 +11,7 @@ import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
-import { EmbeddingIndex } from './analysis/lookalikes';
+import { EmbeddingIndex, type IndexedFace } from './analysis/lookalikes';
 import { alignedFace } from './analysis/aligned-face';
 import { metricDistance, storedMetric } from './analysis/characterize';
 import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
@@ -202,6 +202,15 @@ export function createEngine(options: EngineOptions): Engine {
       const subject = (catalog.db.prepare('SELECT s.name FROM portraits p JOIN subjects s ON s.id = p.subject_id WHERE p.sha256 = ?').get(query.sha256) as { name: string } | undefined)?.name ?? null;
       // Other people only: never the query's own portrait, nor its subject's other portraits.
       const skip = (f: { portrait: string; subject: string | null }): boolean => f.portrait === query.sha256 || (subject !== null && f.subject === subject);
+      const respond = (hits: { face: IndexedFace; score: number; metricDistance: number | null }[]) => ({
+        recognizer: entry.id,
+        weighted: r.weighted,
+        modelSha256: entry.sha256,
+        query: { sha256: query.sha256, face: query.face!.idx, subject },
+        searched: index.size,
+        millis: performance.now() - t0,
+        results: hits.map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score, metricDistance: h.metricDistance })),
+      });
       if (r.weighted) {
         if (!subject) throw new EngineError('invalid_request', 'a weighted search needs a catalogued portrait of a named subject');
         const metric = storedMetric(catalog, subject, entry.sha256);
@@ -213,26 +222,9 @@ export function createEngine(options: EngineOptions): Engine {
         const scored = [];
         for (const h of pool) scored.push({ ...h, metricDistance: metricDistance(metric, q, await mapOf({ sha256: h.face.portrait }, h.face.idx)) });
         scored.sort((x, y) => x.metricDistance - y.metricDistance);
-        return {
-          recognizer: entry.id,
-          weighted: true,
-          modelSha256: entry.sha256,
-          query: { sha256: query.sha256, face: query.face.idx, subject },
-          searched: index.size,
-          millis: performance.now() - t0,
-          results: scored.slice(0, r.limit).map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score, metricDistance: h.metricDistance })),
-        };
+        return respond(scored.slice(0, r.limit));
       }
-      const hits = index.search(query.face.embeddings[entry.id]!.vector, r.limit, skip);
-      return {
-        recognizer: entry.id,
-        weighted: false,
-        modelSha256: entry.sha256,
-        query: { sha256: query.sha256, face: query.face.idx, subject },
-        searched: index.size,
-        millis: performance.now() - t0,
-        results: hits.map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score, metricDistance: null })),
-      };
+      return respond(index.search(query.face.embeddings[entry.id]!.vector, r.limit, skip).map((h) => ({ ...h, metricDistance: null })));
     },
     'calibrations.list': () => {
       const registry = getInference().registry;
