@@ -6,7 +6,7 @@
  */
 import type { ModelEntry } from '../../../src/main/engine/models/manifest';
 import type { Tensor } from '../tfjs/weights';
-import { LayerBuilder, readFaceApiWeights, tfPads, type Act } from './layers';
+import { faceApiInput, LayerBuilder, readFaceApiWeights, tfPads, type Act } from './layers';
 
 export const INPUT_SIZE = 112;
 /** face-api's FaceFeatureExtractor.forwardInput: normalize(x, MEAN_RGB).div(255). */
@@ -19,16 +19,7 @@ const FEATURE_CHANNELS = 256;
 /** What the manifest needs to feed and read the model. */
 export const FACEAPI_LANDMARKS68: Pick<ModelEntry, 'description' | 'input' | 'outputs' | 'alignment' | 'notes'> = {
   description: 'face-api.js FaceLandmark68Net: 4 dense blocks of separable convolutions + linear head, 112x112 RGB -> 68 (x, y) points',
-  input: {
-    name: 'image',
-    layout: 'NHWC',
-    height: INPUT_SIZE,
-    width: INPUT_SIZE,
-    channels: 3,
-    colorOrder: 'RGB',
-    range: [0, 255],
-    normalization: `inside the graph: (x - [${MEAN_RGB.join(', ')}]) / ${DIVISOR}, as face-api's FaceFeatureExtractor`,
-  },
+  input: faceApiInput(INPUT_SIZE, `inside the graph: (x - [${MEAN_RGB.join(', ')}]) / ${DIVISOR}, as face-api's FaceFeatureExtractor`),
   outputs: [
     {
       name: 'landmarks',

@@ -5,10 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ModelEntry } from '../../../src/main/engine/models/manifest';
 import { GraphBuilder } from '../../../src/main/engine/onnx/builder';
 import { loadWeights, type Tensor, type WeightGroup } from '../tfjs/weights';
 
 export type Padding = 'same' | 'valid';
+
+/** The manifest input of a face-api net: square NHWC RGB in 0..255, normalized inside the graph as described. */
+export function faceApiInput(size: number, normalization: string): ModelEntry['input'] {
+  return { name: 'image', layout: 'NHWC', height: size, width: size, channels: 3, colorOrder: 'RGB', range: [0, 255], normalization };
+}
 
 /** ONNX pads [top, left, bottom, right] and output size for TF padding; TF 'same' puts the odd pixel at the end. */
 export function tfPads(size: number, kernel: number, stride: number, padding: Padding): { pads: number[]; out: number } {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ModelEntry } from '../../../src/main/engine/models/manifest';
 import { GraphBuilder } from '../../../src/main/engine/onnx/builder';
 import { loadWeights, type Tensor, type WeightGroup } from '../tfjs/weights';
-import { tfPads, toOihw, type Padding } from './layers';
+import { faceApiInput, tfPads, toOihw, type Padding } from './layers';
 
 export const INPUT_SIZE = 150;
 /** face-api's FaceRecognitionNet.forwardInput: (rgb - MEAN_RGB) / 255. */
@@ -25,16 +25,7 @@ const FEATURE_SIZE = 2;
 /** What the manifest needs to feed and read the model. */
 export const FACEAPI_RECOGNIZER: Pick<ModelEntry, 'description' | 'input' | 'outputs' | 'embeddingDim' | 'head'> = {
   description: "face-api.js FaceRecognitionNet: dlib-style ResNet-34 (29 conv layers), 150x150 RGB -> 128-d descriptor",
-  input: {
-    name: 'image',
-    layout: 'NHWC',
-    height: INPUT_SIZE,
-    width: INPUT_SIZE,
-    channels: 3,
-    colorOrder: 'RGB',
-    range: [0, 255],
-    normalization: `inside the graph: (x - [${MEAN_RGB.join(', ')}]) / ${DIVISOR}, as face-api's FaceRecognitionNet`,
-  },
+  input: faceApiInput(INPUT_SIZE, `inside the graph: (x - [${MEAN_RGB.join(', ')}]) / ${DIVISOR}, as face-api's FaceRecognitionNet`),
   outputs: [
     { name: 'embedding', shape: ['batch', EMBEDDING_DIM], meaning: "face descriptor, as face-api's computeFaceDescriptor (not L2-normalised)" },
     { name: 'feature_map', shape: ['batch', FEATURE_CHANNELS, FEATURE_SIZE, FEATURE_SIZE], meaning: 'last residual block activation (ReLU), NCHW, before global average pooling' },

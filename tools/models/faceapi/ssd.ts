@@ -6,7 +6,7 @@
  * left to the caller, as it is data-dependent and not part of the network.
  */
 import type { ModelEntry } from '../../../src/main/engine/models/manifest';
-import { LayerBuilder, readFaceApiWeights, type Act } from './layers';
+import { faceApiInput, LayerBuilder, readFaceApiWeights, type Act } from './layers';
 
 export const INPUT_SIZE = 512;
 /** face-api's SsdMobilenetv1.forwardInput: tf.sub(tf.div(x, 127.5), 1). */
@@ -19,16 +19,7 @@ const BN_EPSILON = 0.0010000000474974513;
 /** What the manifest needs to feed and read the model. */
 export const FACEAPI_SSD: Pick<ModelEntry, 'description' | 'input' | 'outputs' | 'alignment' | 'notes'> = {
   description: 'face-api.js SSD MobileNet v1 face detector: 512x512 RGB -> 5118 anchor boxes with face scores (before NMS)',
-  input: {
-    name: 'image',
-    layout: 'NHWC',
-    height: INPUT_SIZE,
-    width: INPUT_SIZE,
-    channels: 3,
-    colorOrder: 'RGB',
-    range: [0, 255],
-    normalization: `inside the graph: x / ${DIVISOR} - 1, as face-api's SsdMobilenetv1`,
-  },
+  input: faceApiInput(INPUT_SIZE, `inside the graph: x / ${DIVISOR} - 1, as face-api's SsdMobilenetv1`),
   outputs: [
     {
       name: 'boxes',
