@@ -277,6 +277,41 @@ export const Original = z.object({
 });
 export type Original = z.infer<typeof Original>;
 
+/** A page of the catalog, filtered and sorted in SQL; quality filters apply to each portrait's primary face. */
+export const CatalogSort = z.enum(['imported-desc', 'imported-asc', 'name', 'subject', 'detector-score', 'face-size', 'sharpness']);
+const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/, 'must be a date, YYYY-MM-DD or an ISO timestamp');
+export const CatalogQuery = z
+  .object({
+    offset: z.number().int().nonnegative().default(0),
+    limit: z.number().int().min(1).max(500).default(100),
+    /** Part of the file name. */
+    query: z.string().max(200).default(''),
+    /** Part of the subject's name (case-insensitive). */
+    subject: z.string().trim().max(200).optional(),
+    /** Faces found: with (at least one face), without (analysed, none found), unanalysed. */
+    faces: z.enum(['any', 'with', 'without', 'unanalysed']).default('any'),
+    minDetectorScore: z.number().min(0).max(1).optional(),
+    /** Detection box width in source pixels. */
+    minFaceSize: z.number().nonnegative().max(100_000).optional(),
+    minInterOcular: z.number().nonnegative().max(100_000).optional(),
+    minSharpness: z.number().nonnegative().optional(),
+    /** Imported on or after / before this date (a bare date covers its whole day, UTC). */
+    importedFrom: IsoDate.optional(),
+    importedTo: IsoDate.optional(),
+    sort: CatalogSort.default('imported-desc'),
+  })
+  .strict()
+  .refine((q) => !q.importedFrom || !q.importedTo || q.importedFrom <= q.importedTo, { message: 'importedFrom is after importedTo', path: ['importedFrom'] });
+
+export const CatalogItem = Original.extend({
+  subject: z.string().nullable(),
+  state: z.enum(['pending', 'analyzed', 'failed']).nullable(),
+  faces: z.number().int().nonnegative(),
+  /** The primary face's quality signals (null: no face). */
+  quality: z.object({ detectorScore: z.number(), boxWidth: z.number(), interOcular: z.number().nullable(), sharpness: z.number().nullable() }).nullable(),
+});
+export type CatalogItem = z.infer<typeof CatalogItem>;
+
 export const AppInfo = z.object({
   name: z.literal('Facet'),
   version: z.string(),
@@ -513,14 +548,8 @@ export const methods = {
     response: z.object({ originals: z.number().int(), bytes: z.number().int() }),
   },
   'catalog.originals': {
-    request: z
-      .object({
-        offset: z.number().int().nonnegative().default(0),
-        limit: z.number().int().min(1).max(500).default(100),
-        query: z.string().max(200).default(''),
-      })
-      .strict(),
-    response: z.object({ total: z.number().int(), items: z.array(Original) }),
+    request: CatalogQuery,
+    response: z.object({ total: z.number().int(), items: z.array(CatalogItem) }),
   },
   'audit.list': {
     request: z.object({ limit: z.number().int().min(1).max(1000).default(100), beforeSeq: z.number().int().positive().optional() }).strict(),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { FacetEvent, Method, ParsedReq, Res } from '../../shared/contract';
 import { Catalog } from './catalog/catalog';
 import { listRuns } from './catalog/imports';
+import { browseCatalog } from './catalog/browse';
 import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
 import { sourceFace } from './analysis/face-source';
@@ -283,7 +284,7 @@ export function createEngine(options: EngineOptions): Engine {
     'audit.list': (r) => catalog.audit.list(r.limit, r.beforeSeq),
     'audit.verify': () => catalog.audit.verify(),
     'imports.runs': (r) => listRuns(catalog, r.limit).map(({ params: _params, ...run }) => run),
-    'catalog.originals': (r) => catalog.listOriginals(r.offset, r.limit, r.query),
+    'catalog.originals': (r) => browseCatalog(catalog, r),
     'jobs.start': (r) => jobs.start(r),
     'jobs.cancel': (r) => jobs.cancel(r.id),
     'jobs.get': (r) => jobs.get(r.id),

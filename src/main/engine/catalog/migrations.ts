@@ -183,6 +183,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE decisions ADD COLUMN scale INTEGER CHECK (scale BETWEEN 1 AND 5);
     `,
   },
+  {
+    version: 6,
+    name: 'indexes for filtering the catalog by face quality',
+    sql: `
+      -- The Catalog screen's quality filters (catalog/browse.ts uses these exact expressions).
+      CREATE INDEX faces_score ON faces (score);
+      CREATE INDEX faces_width ON faces (width);
+      CREATE INDEX faces_inter_ocular ON faces (json_extract(quality, '$.interOcular'));
+      CREATE INDEX faces_sharpness ON faces (json_extract(quality, '$.sharpness'));
+      CREATE INDEX portraits_state ON portraits (state);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -1,0 +1,116 @@
+/**
+ * The catalog as the Catalog screen pages through it: originals with their subject and their
+ * primary face's quality signals, filtered and sorted in SQL (10k+ portraits must never travel to
+ * the window at once), one page at a time.
+ */
+import type { CatalogItem, ParsedReq } from '../../../shared/contract';
+import type { Catalog } from './catalog';
+
+export type CatalogQuery = ParsedReq<'catalog.originals'>;
+
+// The primary face: the reviewer's pick, else the largest (idx 0).
+const FROM = `FROM originals o
+  LEFT JOIN portraits p ON p.sha256 = o.sha256
+  LEFT JOIN subjects s ON s.id = p.subject_id
+  LEFT JOIN faces f ON f.portrait = o.sha256 AND f.idx = coalesce(p.primary_idx, 0)`;
+
+// Same expressions as the indexes of migration 6, so that SQLite can use them.
+const INTER_OCULAR = "json_extract(f.quality, '$.interOcular')";
+const SHARPNESS = "json_extract(f.quality, '$.sharpness')";
+
+const ORDER: Record<CatalogQuery['sort'], string> = {
+  'imported-desc': 'o.imported_at DESC, o.sha256',
+  'imported-asc': 'o.imported_at ASC, o.sha256',
+  name: 'o.original_name, o.sha256',
+  subject: 's.name IS NULL, s.name, o.original_name, o.sha256',
+  'detector-score': 'f.score IS NULL, f.score DESC, o.sha256',
+  'face-size': 'f.width IS NULL, f.width DESC, o.sha256',
+  sharpness: `${SHARPNESS} IS NULL, ${SHARPNESS} DESC, o.sha256`,
+};
+
+const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** A bare date as an upper bound covers its whole day: compare with the next day's start. */
+function upperBound(date: string): string {
+  if (date.length > 10) return date;
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString();
+}
+
+interface Row {
+  sha256: string;
+  bytes: number;
+  format: string;
+  width: number;
+  height: number;
+  original_name: string;
+  imported_at: string;
+  subject: string | null;
+  state: CatalogItem['state'];
+  faces: number;
+  score: number | null;
+  box_width: number | null;
+  inter_ocular: number | null;
+  sharpness: number | null;
+}
+
+export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: number; items: CatalogItem[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.query) {
+    where.push("o.original_name LIKE ? ESCAPE '\\'");
+    args.push(likePattern(q.query));
+  }
+  if (q.subject) {
+    // LIKE is case-insensitive for ASCII; subjects are few, portraits_subject finds their portraits.
+    where.push("p.subject_id IN (SELECT id FROM subjects WHERE name LIKE ? ESCAPE '\\')");
+    args.push(likePattern(q.subject));
+  }
+  if (q.faces === 'with') where.push("p.state = 'analyzed' AND f.id IS NOT NULL");
+  else if (q.faces === 'without') where.push("p.state = 'analyzed' AND f.id IS NULL");
+  else if (q.faces === 'unanalysed') where.push("(p.state IS NULL OR p.state != 'analyzed')");
+  const min = (expr: string, value: number | undefined): void => {
+    if (value === undefined) return;
+    where.push(`${expr} >= ?`);
+    args.push(value);
+  };
+  min('f.score', q.minDetectorScore);
+  min('f.width', q.minFaceSize);
+  min(INTER_OCULAR, q.minInterOcular);
+  min(SHARPNESS, q.minSharpness);
+  if (q.importedFrom) {
+    where.push('o.imported_at >= ?');
+    args.push(q.importedFrom);
+  }
+  if (q.importedTo) {
+    where.push(q.importedTo.length > 10 ? 'o.imported_at <= ?' : 'o.imported_at < ?');
+    args.push(upperBound(q.importedTo));
+  }
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const total = (catalog.db.prepare(`SELECT count(*) AS n ${FROM} ${clause}`).get(...args) as { n: number }).n;
+  const rows = catalog.db
+    .prepare(
+      `SELECT o.sha256, o.bytes, o.format, o.width, o.height, o.original_name, o.imported_at, s.name AS subject, p.state,
+              (SELECT count(*) FROM faces c WHERE c.portrait = o.sha256) AS faces,
+              f.score, f.width AS box_width, ${INTER_OCULAR} AS inter_ocular, ${SHARPNESS} AS sharpness
+       ${FROM} ${clause} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
+    )
+    .all(...args, q.limit, q.offset) as Row[];
+  return {
+    total,
+    items: rows.map((r) => ({
+      sha256: r.sha256,
+      bytes: r.bytes,
+      format: r.format,
+      width: r.width,
+      height: r.height,
+      originalName: r.original_name,
+      importedAt: r.imported_at,
+      subject: r.subject,
+      state: r.state,
+      faces: r.faces,
+      quality: r.score === null ? null : { detectorScore: r.score, boxWidth: r.box_width ?? 0, interOcular: r.inter_ocular, sharpness: r.sharpness },
+    })),
+  };
+}
