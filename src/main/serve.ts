@@ -37,6 +37,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       subscribe: engine.subscribe,
       resolveMedia: engine.resolveMedia,
       resolveThumbnail: engine.resolveThumbnail,
+      receiveUpload: engine.receiveUpload,
       rendererDir: options.rendererDir,
       host: options.host,
       port: options.port,

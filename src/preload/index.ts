@@ -2,7 +2,7 @@
  * Preload (sandboxed): exposes exactly one object, the door link, and nothing of Node or Electron.
  * Validation happens in main; the renderer's client validates responses.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { IPC_CALL, IPC_EVENT, MEDIA_SCHEME } from '../shared/channels';
 import type { Envelope } from '../shared/contract';
 
@@ -16,6 +16,13 @@ const bridge = {
   },
   mediaUrl: (sha256: string): string => `${MEDIA_SCHEME}://original/${encodeURIComponent(sha256)}`,
   thumbUrl: (sha256: string): string => `${MEDIA_SCHEME}://thumb/${encodeURIComponent(sha256)}`,
+  // The window knows where a dropped file lives: nothing is copied, it is imported from its place.
+  importPath: async (file: File): Promise<Envelope<{ path: string }>> => {
+    const found = webUtils.getPathForFile(file);
+    return found
+      ? { ok: true, data: { path: found } }
+      : { ok: false, error: { code: 'invalid_request', message: `${file.name} has no path on this machine (was it dragged from another application?)` } };
+  },
 };
 
 contextBridge.exposeInMainWorld('facetBridge', bridge);

@@ -35,6 +35,11 @@ export interface FacetApi {
   mediaUrl(sha256: string): string;
   /** URL of an original's thumbnail (upright, at most 256 px): what grids show. */
   thumbUrl(sha256: string): string;
+  /**
+   * A file the user dropped or picked, as an absolute path the engine can import: its own path in
+   * the window, an uploaded copy over the loopback door. `name` may carry one folder ("Person/a.jpg").
+   */
+  importPath(file: File, name: string, batch: string): Promise<string>;
 }
 
 export interface DoorLink {
@@ -42,6 +47,8 @@ export interface DoorLink {
   onEvent(listener: (raw: unknown) => void): () => void;
   mediaUrl(sha256: string): string;
   thumbUrl(sha256: string): string;
+  /** Doors without files to hand over (the CLI names paths) leave it out. */
+  importPath?(file: File, name: string, batch: string): Promise<Envelope<{ path: string }>>;
 }
 
 export function createClient(link: DoorLink): FacetApi {
@@ -63,5 +70,11 @@ export function createClient(link: DoorLink): FacetApi {
     },
     mediaUrl: (sha256) => link.mediaUrl(sha256),
     thumbUrl: (sha256) => link.thumbUrl(sha256),
+    async importPath(file, name, batch) {
+      if (!link.importPath) throw new FacetApiError({ code: 'invalid_request', message: 'this door imports files by their path only' });
+      const envelope = await link.importPath(file, name, batch);
+      if (!envelope.ok) throw new FacetApiError(envelope.error);
+      return envelope.data.path;
+    },
   };
 }

@@ -233,6 +233,8 @@ export const JobProgress = z.object({
   /** null while the amount of work is still unknown (e.g. a folder is being listed). */
   total: z.number().int().nonnegative().nullable(),
   message: z.string(),
+  /** A series the job reports as it goes (PCAM training: the hinge loss of every epoch so far). */
+  curve: z.object({ label: z.string(), values: z.array(z.number()) }).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
@@ -288,6 +290,9 @@ export const CatalogQuery = z
     query: z.string().max(200).default(''),
     /** Part of the subject's name (case-insensitive). */
     subject: z.string().trim().max(200).optional(),
+    /** Exactly this subject (by id), or this one original. */
+    subjectId: z.number().int().positive().optional(),
+    sha256: Sha256.optional(),
     /** Faces found: with (at least one face), without (analysed, none found), unanalysed. */
     faces: z.enum(['any', 'with', 'without', 'unanalysed']).default('any'),
     minDetectorScore: z.number().min(0).max(1).optional(),
@@ -305,6 +310,7 @@ export const CatalogQuery = z
 
 export const CatalogItem = Original.extend({
   subject: z.string().nullable(),
+  subjectId: z.number().int().nullable(),
   state: z.enum(['pending', 'analyzed', 'failed']).nullable(),
   faces: z.number().int().nonnegative(),
   /** The primary face's quality signals (null: no face). */
@@ -447,6 +453,9 @@ export const FaceSummary = z.object({
   box: Box,
   quality: z.record(z.string(), z.number()),
   models: z.array(z.object({ id: z.string(), sha256: Sha256, norm: z.number() })),
+  /** With `landmarks`: the five alignment points and FaceMesh's 468 points, in photo pixels. */
+  five: z.array(z.tuple([z.number(), z.number()])).optional(),
+  mesh: z.array(z.tuple([z.number(), z.number()])).optional(),
 });
 
 export const AnnotationTarget = z
@@ -631,8 +640,31 @@ export const methods = {
     request: Empty,
     response: z.array(z.object({ id: z.number().int(), name: z.string(), portraits: z.number().int(), analyzed: z.number().int() })),
   },
+  'subjects.maps': {
+    request: z.object({ subject: z.string().trim().min(1).max(200), sha256: Sha256, recognizer: ModelId.default('faceres') }).strict(),
+    response: z.object({
+      subject: z.string(),
+      sha256: Sha256,
+      face: z.number().int(),
+      recognizer: z.string(),
+      modelSha256: Sha256,
+      characterizedAt: z.string(),
+      /** The portrait's place in the characterization: most/least representative, another of the person's, of the arbitrary set, or none. */
+      role: z.enum(['most', 'least', 'portrait', 'arbitrary', 'other']),
+      representativeness: z.number().nullable(),
+      /** The feature grid the maps are on, and the aligned crop it covers. */
+      grid: z.object({ width: z.number().int(), height: z.number().int() }),
+      crop: z.object({ width: z.number().int(), height: z.number().int() }),
+      cropToPhoto: Similarity,
+      /** Row-major grid values: the map's positive part as shares of its mass (they sum to 1). */
+      cam: z.array(z.number()),
+      pcam: z.array(z.number()),
+      /** Hair (segmentation minus face, above the mouth): the covered fraction of each cell of a coarse grid over the crop. */
+      hair: z.object({ width: z.number().int(), height: z.number().int(), coverage: z.array(z.number()) }),
+    }),
+  },
   'faces.list': {
-    request: z.object({ sha256: Sha256 }).strict(),
+    request: z.object({ sha256: Sha256, landmarks: z.boolean().default(false) }).strict(),
     response: z.object({ primary: z.number().int().nullable(), faces: z.array(FaceSummary) }),
   },
   'faces.setPrimary': { request: z.object({ sha256: Sha256, face: z.number().int().nonnegative() }).strict(), response: z.object({ primary: z.number().int() }) },

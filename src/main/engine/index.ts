@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { FacetEvent, Method, ParsedReq, Res } from '../../shared/contract';
 import { Catalog } from './catalog/catalog';
 import { listRuns } from './catalog/imports';
-import { browseCatalog } from './catalog/browse';
+import { browseCatalog, faceLandmarks } from './catalog/browse';
+import { receiveUpload } from './catalog/uploads';
+import { characterizationMaps } from './analysis/characterize-maps';
 import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
 import { sourceFace } from './analysis/face-source';
@@ -52,6 +54,8 @@ export interface Engine {
   resolveMedia(sha256: string): { file: string; format: string } | undefined;
   /** An original's stored thumbnail. */
   resolveThumbnail(sha256: string): { data: Uint8Array; format: string } | undefined;
+  /** Stores a file a browser uploaded (it has no path to give), for an import by the returned path. */
+  receiveUpload(request: { batch?: string; name: string; declaredBytes?: number }, body: AsyncIterable<Buffer>): Promise<{ path: string; bytes: number; batch: string }>;
   close(): Promise<void>;
 }
 
@@ -245,13 +249,21 @@ export function createEngine(options: EngineOptions): Engine {
            FROM subjects s LEFT JOIN portraits p ON p.subject_id = s.id GROUP BY s.id ORDER BY s.name`,
         )
         .all() as { id: number; name: string; portraits: number; analyzed: number }[],
+    'subjects.maps': (r) => characterizationMaps(catalog, getInference(), r),
     'faces.list': (r) => {
       if (!catalog.getOriginal(r.sha256)) throw new EngineError('not_found', `no original ${r.sha256.slice(0, 12)}… in this catalog`);
       const row = catalog.db.prepare('SELECT primary_idx FROM portraits WHERE sha256 = ?').get(r.sha256) as { primary_idx: number | null } | undefined;
       const faces = facesOf(catalog, r.sha256);
       return {
         primary: faces.length ? (row?.primary_idx ?? 0) : null,
-        faces: faces.map((f) => ({ id: f.id, idx: f.idx, box: f.box, quality: { ...f.quality }, models: f.embeddings.map((e) => ({ id: e.model, sha256: e.modelSha256, norm: e.norm })) })),
+        faces: faces.map((f) => ({
+          id: f.id,
+          idx: f.idx,
+          box: f.box,
+          quality: { ...f.quality },
+          models: f.embeddings.map((e) => ({ id: e.model, sha256: e.modelSha256, norm: e.norm })),
+          ...(r.landmarks ? faceLandmarks(catalog, f.id) : {}),
+        })),
       };
     },
     'faces.setPrimary': (r) => review(() => {
@@ -302,6 +314,7 @@ export function createEngine(options: EngineOptions): Engine {
       const t = catalog.getThumbnail(sha256);
       return t && { data: t.data, format: t.format };
     },
+    receiveUpload: (request, body) => receiveUpload(catalog.dir, request, body),
     resolveMedia(sha256) {
       const original = catalog.getOriginal(sha256);
       return original && { file: catalog.store.pathFor(sha256), format: original.format };

@@ -73,6 +73,8 @@ export interface LoopbackOptions {
   /** Resolves a stored original to its file and format, or undefined when not catalogued. */
   resolveMedia: (sha256: string) => { file: string; format: string } | undefined;
   resolveThumbnail?: (sha256: string) => { data: Uint8Array; format: string } | undefined;
+  /** Stores a file uploaded by the page (POST /upload); errors with a `status` (400, 413) are the caller's. */
+  receiveUpload?: (request: { batch?: string; name: string; declaredBytes?: number }, body: AsyncIterable<Buffer>) => Promise<{ path: string; bytes: number; batch: string }>;
   host?: string;
   port?: number;
   token?: string;
@@ -235,6 +237,37 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
     else sendError(res, envelope.error);
   };
 
+  // A browser cannot hand Facet a path: dropped or picked files come here as raw bytes, one per POST,
+  // and are then imported by the path this returns. Octet-stream, not a form: cross-site pages cannot
+  // send it without a preflight, which the Origin check refuses.
+  const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
+    const refuse = (status: number, message: string): void => {
+      res.setHeader('Connection', 'close');
+      sendJson(res, status, { ok: false, error: { code: 'invalid_request', message } });
+    };
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return refuse(405, 'Uploads use POST.');
+    }
+    if (!options.receiveUpload) return refuse(404, 'This door takes no uploads.');
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/octet-stream') return refuse(415, 'Uploads must send Content-Type: application/octet-stream.');
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    try {
+      const data = await options.receiveUpload({ batch: url.searchParams.get('batch') ?? undefined, name: url.searchParams.get('name') ?? '', declaredBytes: declared }, req);
+      sendJson(res, 200, { ok: true, data });
+    } catch (e) {
+      const status = (e as { status?: unknown }).status;
+      if (status === 400 || status === 413) {
+        // Whatever the client still sends is not read: the reply goes out and the connection closes.
+        refuse(status, (e as Error).message);
+        req.resume();
+        return;
+      }
+      throw e;
+    }
+  };
+
   const handleStatic = async (res: http.ServerResponse, pathname: string): Promise<void> => {
     const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
     const file = path.resolve(rendererRoot, rel);
@@ -278,6 +311,7 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
       });
     }
     if (url.pathname.startsWith('/api/')) return handleApi(req, res, url.pathname.slice(5));
+    if (url.pathname === '/upload') return handleUpload(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(res, { code: 'invalid_request', message: `${req.method} is not allowed here.` });
     }

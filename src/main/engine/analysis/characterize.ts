@@ -11,7 +11,7 @@ import { hairMask } from '../vision/hair';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import { alignedFace, type AlignedFace } from './aligned-face';
 import { chooseProvider } from '../models/providers';
-import { embed2, pcamMap, representativeness, seededRandom, trainPcam, trainPcamOnRuntime, type FeatureMap, type MapShape, type PcamModel } from './pcam';
+import { embed2, pcamMap, representativeness, seededRandom, trainCam, trainPcam, trainPcamOnRuntime, type FeatureMap, type MapShape, type PcamModel } from './pcam';
 
 export interface CharacterizeOptions {
   recognizer?: string;
@@ -24,6 +24,8 @@ export interface CharacterizeOptions {
   /** Where the metric is learned: TypeScript, or an ONNX graph on the best execution provider (GPU where present). */
   trainer?: 'typescript' | 'runtime';
   onProgress?: (done: number, total: number, message: string) => void;
+  /** After every training epoch: the hinge loss of each epoch so far. */
+  onLoss?: (losses: number[], epochs: number) => void;
   signal?: AbortSignal;
 }
 
@@ -41,6 +43,8 @@ export interface Characterization {
   losses: number[];
   /** The learned metric (kept with the cached result, for the characterization-weighted look-alikes). */
   model: PcamModel;
+  /** CAM's class layer on the same sets (per-channel weights), kept to show CAM beside PCAM. */
+  cam: Float32Array;
 }
 
 /** Part masks pooled onto the feature grid: the share of each cell that a part covers. */
@@ -118,7 +122,17 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
   const ind = maps.slice(0, mine.length);
   const arbMaps = maps.slice(mine.length);
   options.onProgress?.(all.length, all.length + 1, 'learning the metric');
-  const trainOptions = { seed, epochs: options.epochs ?? 300, onEpoch: () => !options.signal?.aborted };
+  const epochs = options.epochs ?? 300;
+  const curve: number[] = [];
+  const trainOptions = {
+    seed,
+    epochs,
+    onEpoch: (_epoch: number, loss: number) => {
+      curve.push(loss);
+      options.onLoss?.(curve, epochs);
+      return !options.signal?.aborted;
+    },
+  };
   const { model, losses } =
     options.trainer === 'runtime'
       ? await trainPcamOnRuntime(ind, arbMaps, shape, { ...trainOptions, provider: (await chooseProvider('auto')).provider })
@@ -151,6 +165,7 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
     parts,
     losses,
     model,
+    cam: trainCam(ind, arbMaps, shape),
   };
 }
 

@@ -47,6 +47,7 @@ interface Row {
   original_name: string;
   imported_at: string;
   subject: string | null;
+  subject_id: number | null;
   state: CatalogItem['state'];
   faces: number;
   score: number | null;
@@ -66,6 +67,14 @@ export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: numbe
     // LIKE is case-insensitive for ASCII; subjects are few, portraits_subject finds their portraits.
     where.push("p.subject_id IN (SELECT id FROM subjects WHERE name LIKE ? ESCAPE '\\')");
     args.push(likePattern(q.subject));
+  }
+  if (q.subjectId !== undefined) {
+    where.push('p.subject_id = ?');
+    args.push(q.subjectId);
+  }
+  if (q.sha256) {
+    where.push('o.sha256 = ?');
+    args.push(q.sha256);
   }
   if (q.faces === 'with') where.push("p.state = 'analyzed' AND f.id IS NOT NULL");
   else if (q.faces === 'without') where.push("p.state = 'analyzed' AND f.id IS NULL");
@@ -91,7 +100,7 @@ export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: numbe
   const total = (catalog.db.prepare(`SELECT count(*) AS n ${FROM} ${clause}`).get(...args) as { n: number }).n;
   const rows = catalog.db
     .prepare(
-      `SELECT o.sha256, o.bytes, o.format, o.width, o.height, o.original_name, o.imported_at, s.name AS subject, p.state,
+      `SELECT o.sha256, o.bytes, o.format, o.width, o.height, o.original_name, o.imported_at, s.name AS subject, p.subject_id, p.state,
               (SELECT count(*) FROM faces c WHERE c.portrait = o.sha256) AS faces,
               f.score, f.width AS box_width, ${INTER_OCULAR} AS inter_ocular, ${SHARPNESS} AS sharpness
        ${FROM} ${clause} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
@@ -108,9 +117,23 @@ export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: numbe
       originalName: r.original_name,
       importedAt: r.imported_at,
       subject: r.subject,
+      subjectId: r.subject_id,
       state: r.state,
       faces: r.faces,
       quality: r.score === null ? null : { detectorScore: r.score, boxWidth: r.box_width ?? 0, interOcular: r.inter_ocular, sharpness: r.sharpness },
     })),
   };
+}
+
+type Pt = [number, number];
+
+/** A face's five alignment points and 468-point mesh in photo pixels (rounded to 0.1 px), for the detail view. */
+export function faceLandmarks(catalog: Catalog, faceId: number): { five: Pt[]; mesh: Pt[] } {
+  const row = catalog.db.prepare('SELECT five, mesh FROM faces WHERE id = ?').get(faceId) as { five: string; mesh: Buffer } | undefined;
+  if (!row) return { five: [], mesh: [] };
+  const r = (v: number): number => Math.round(v * 10) / 10;
+  const flat = new Float32Array(row.mesh.buffer.slice(row.mesh.byteOffset, row.mesh.byteOffset + row.mesh.byteLength));
+  const mesh: Pt[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) mesh.push([r(flat[i]!), r(flat[i + 1]!)]);
+  return { five: (JSON.parse(row.five) as Pt[]).map(([x, y]) => [r(x), r(y)]), mesh };
 }

@@ -178,6 +178,8 @@ export class JobManager {
           done: m.done,
           total: m.total,
           message: job.killTimer ? 'Cancelling…' : m.message,
+          // A curve, once reported, stays with the job's later messages.
+          ...(m.curve ? { curve: m.curve } : job.snapshot.progress.curve ? { curve: job.snapshot.progress.curve } : {}),
         };
         this.emit(job.snapshot.id);
         break;

@@ -15,7 +15,7 @@ export interface JobContext {
   readonly actor: string;
   /** Model inference for this job (started on first use, stopped with the job). */
   inference(): InferenceService;
-  progress(done: number, total: number | null, message: string): void;
+  progress(done: number, total: number | null, message: string, curve?: { label: string; values: number[] }): void;
 }
 
 export interface JobDefinition<K extends JobKind, R> {
@@ -25,7 +25,7 @@ export interface JobDefinition<K extends JobKind, R> {
 
 /** Messages a job worker posts to its manager. */
 export type WorkerMessage =
-  | { type: 'progress'; done: number; total: number | null; message: string }
+  | { type: 'progress'; done: number; total: number | null; message: string; curve?: { label: string; values: number[] } }
   | { type: 'result'; result: unknown; cancelled: boolean }
   | { type: 'error'; message: string };
 

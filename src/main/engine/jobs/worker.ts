@@ -41,9 +41,9 @@ async function main(): Promise<void> {
         });
         return inference;
       },
-      progress(done, total, message) {
+      progress(done, total, message, curve) {
         // Throttled: a 13k-file import would otherwise flood every door with events.
-        const update: WorkerMessage = { type: 'progress', done, total, message };
+        const update: WorkerMessage = { type: 'progress', done, total, message, ...(curve ? { curve } : {}) };
         const now = Date.now();
         if (now - last < PROGRESS_INTERVAL_MS && done !== total) {
           unsent = update;

@@ -15,7 +15,7 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
   async run(params: ParamsOf<'subject.characterize'>, ctx: JobContext): Promise<CharacterizeResult> {
     const inference = ctx.inference();
     const entry = inference.registry.get(params.recognizer);
-    const { model, ...result } = await characterizeSubject(ctx.catalog, inference, params.subject, {
+    const { model, cam, ...result } = await characterizeSubject(ctx.catalog, inference, params.subject, {
       recognizer: params.recognizer,
       arbitrary: params.arbitrary,
       maxPortraits: params.maxPortraits,
@@ -24,6 +24,9 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
       trainer: params.trainer,
       signal: ctx.signal,
       onProgress: (done, total, message) => ctx.progress(done, total, message),
+      // Every epoch's loss goes out with the progress, so the window can draw the curve as it learns.
+      onLoss: (losses, epochs) =>
+        ctx.progress(losses.length, epochs, `training: epoch ${losses.length} of ${epochs}, hinge loss ${losses.at(-1)!.toFixed(4)}`, { label: 'hinge loss', values: losses.slice() }),
     });
     const spec = {
       kind: 'characterization',
@@ -32,7 +35,7 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
       models: { [entry.id]: entry.sha256 },
     };
     // The metric travels with the result: the weighted look-alike search needs it.
-    putAnalysis(ctx.catalog, spec, { ...result, metric: { shape: model.shape, b: model.b, rho: model.rho } }, new Uint8Array(model.m.buffer, model.m.byteOffset, model.m.byteLength));
+    putAnalysis(ctx.catalog, spec, { ...result, metric: { shape: model.shape, b: model.b, rho: model.rho }, cam: Array.from(cam) }, new Uint8Array(model.m.buffer, model.m.byteOffset, model.m.byteLength));
     ctx.catalog.audit.append(ctx.actor, 'subject.characterize', { subject: params.subject, model: entry.sha256, most: result.mostRepresentative, least: result.leastRepresentative });
     return result;
   },

@@ -1,10 +1,11 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { IngestParams, type IngestResult } from '../../../../shared/contract';
 import { ensurePortrait, markFailed, portraitState, saveAnalysis, subjectId } from '../../catalog/faces';
 import { createRun, finishedItems, finishItem, getRun, markStored, pendingItems, setRunState, type ImportItem } from '../../catalog/imports';
 import { sha256Hex } from '../../catalog/store';
+import { isStagedUpload } from '../../catalog/uploads';
 import { decodeRgb } from '../../vision/image';
 import { analyzeFaces } from '../../vision/pipeline';
 import { IMAGE_EXTENSIONS, MAX_INPUT_BYTES, probeImage } from '../../vision/probe';
@@ -192,6 +193,8 @@ export const ingestJob: JobDefinition<'store.ingest', IngestResult> = {
         try {
           const out = await ingestOne(item, runId, params, ctx);
           finishItem(catalog, runId, item.idx, out.status, out.sha256, null);
+          // A browser's upload is a copy made only for this import: the store now holds the original.
+          if (isStagedUpload(catalog.dir, item.path)) await rm(item.path, { force: true });
           if (out.status === 'added') result.added += 1;
           else result.duplicates.push({ path: item.path, sha256: out.sha256 });
           if (out.analyzed) {
