@@ -4,6 +4,7 @@
  * validated on the way out so the engine cannot drift from what the renderer expects.
  */
 import { z } from 'zod';
+import { Assessment, AssessmentRequest, Checklist, Disagreement, Examiner, QueueRequest, VerificationQueue } from './examination';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -484,10 +485,17 @@ export const Decision = z.object({
   rationale: z.string(),
   /** The scores, LRs and calibrations Facet showed for the pair when the decision was made. */
   evidence: z.unknown(),
+  /** The examiner who made it. */
   author: z.string(),
   supersedes: z.number().int().nullable(),
   supersededBy: z.number().int().nullable(),
   createdAt: z.string(),
+  /** FISWG component findings (null on decisions recorded without them). */
+  checklist: Checklist.nullable(),
+  /** verification: recorded while another examiner's decision on the pair was withheld from this one. */
+  role: z.enum(['examination', 'verification']).nullable(),
+  /** The examiner's initial assessment (or recorded skip) it followed. */
+  assessment: z.number().int().nullable(),
 });
 
 const Similarity = z.object({ a: z.number(), b: z.number(), tx: z.number(), ty: z.number() });
@@ -683,11 +691,31 @@ export const methods = {
         scale: z.number().int().min(1).max(5).optional(),
         rationale: z.string().trim().min(1, 'say why').max(20_000),
         supersedes: z.number().int().positive().optional(),
+        /** Who decides; needs their assessment of the pair (assessments.record) first. */
+        examiner: Examiner,
+        checklist: Checklist.optional(),
       })
       .strict(),
     response: Decision,
   },
-  'decisions.list': { request: z.object({ face: z.number().int().positive().optional() }).strict(), response: z.array(Decision) },
+  /** Blind verification: decisions on pairs the examiner has not decided are withheld unless they are the examiner's own. */
+  'decisions.list': { request: z.object({ face: z.number().int().positive().optional(), examiner: Examiner }).strict(), response: z.array(Decision) },
+  /** The examiner's initial assessment of a pair before the score is shown, or the recorded choice to skip it. */
+  'assessments.record': { request: AssessmentRequest, response: Assessment },
+  /** One pair as an examiner may see it: their assessment, the decisions not withheld from them, disagreements. */
+  'review.pair': {
+    request: z.object({ faceA: z.number().int().positive(), faceB: z.number().int().positive(), examiner: Examiner }).strict(),
+    response: z.object({
+      examiner: z.string(),
+      blind: z.boolean(),
+      withheld: z.number().int(),
+      assessment: Assessment.nullable(),
+      decisions: z.array(Decision),
+      disagreements: z.array(Disagreement),
+    }),
+  },
+  /** Pairs awaiting this examiner's blind verification, and their pairs where examiners disagree. */
+  'review.queue': { request: QueueRequest, response: VerificationQueue },
   'jobs.start': { request: JobRequest, response: JobSnapshot },
   'jobs.cancel': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },
   'jobs.get': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },

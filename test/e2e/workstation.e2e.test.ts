@@ -170,6 +170,12 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.getByRole('button', { name: /Review pair \(2 of 2 picked\)/ }).click();
 
     await page.getByRole('heading', { name: 'Pair review' }).waitFor();
+    // The score stays out of the page until the examiner assesses the pair or reveals it without
+    // an assessment (test/e2e/review.e2e.test.ts walks the assessment itself).
+    const examiner = page.getByRole('textbox', { name: 'Examiner' });
+    await examiner.fill('E2E Examiner');
+    await examiner.press('Enter');
+    await page.getByRole('button', { name: 'Reveal without assessment' }).click();
     const ranking = page.getByTestId('part-ranking').getByRole('listitem');
     await expect.poll(() => ranking.count(), { timeout: 60_000 }).toBe(8);
     // Bars scale with each part's effect: the first is full, the last much shorter.
@@ -195,6 +201,7 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'pair-review.png'), fullPage: true });
 
     await page.getByLabel(/2\. Think they are the same person/).check();
+    for (const group of await page.getByTestId('checklist').getByRole('group').all()) await group.getByRole('radio', { name: 'similar', exact: true }).check();
     await page.getByLabel(/Notes: what you compared/).fill('Ear shape and hairline agree; the map shows nothing above Theta.');
     await page.getByRole('button', { name: 'Record decision' }).click();
     const decisions = page.getByTestId('decisions');
@@ -255,6 +262,7 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'lookalikes.png'), fullPage: true });
     await page.getByRole('link', { name: /Review Colin_Powell against .* \(rank 1\)/ }).click();
     await page.getByRole('heading', { name: 'Pair review' }).waitFor();
+    await page.getByRole('button', { name: 'Reveal without assessment' }).click(); // the examiner's name is remembered
     await expect.poll(() => page.getByTestId('part-ranking').getByRole('listitem').count(), { timeout: 60_000 }).toBe(8);
   }, 240_000);
 

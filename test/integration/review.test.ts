@@ -68,18 +68,20 @@ describe('review records', () => {
     const faceOf = async (name: string) => ((await call('faces.list', { sha256: sha[name] })).data as unknown as { faces: { id: number }[] }).faces[0]!.id;
     const a = await faceOf('Colin_Powell_0001.jpg');
     const b = await faceOf('Colin_Powell_0002.jpg');
-    const first = await call('decisions.record', { faceA: a, faceB: b, conclusion: 'inconclusive', rationale: 'lighting differs' });
+    const examiner = 'Ana Ruiz';
+    expect((await call('assessments.record', { faceA: a, faceB: b, examiner, kind: 'skipped' })).ok).toBe(true);
+    const first = await call('decisions.record', { faceA: a, faceB: b, conclusion: 'inconclusive', rationale: 'lighting differs', examiner });
     expect(first.ok, JSON.stringify(first.error)).toBe(true);
     const d1 = first.data as unknown as { id: number; evidence: { systems: { system: string; score: number; decision: string }[] } };
     // Evidence is what Facet computes for the pair: both models, and the same person scores high.
     expect(d1.evidence.systems.map((s) => s.system)).toEqual(expect.arrayContaining(['faceres', 'mobileface']));
     expect(d1.evidence.systems.find((s) => s.system === 'faceres')!.score).toBeGreaterThan(0.5);
-    const second = await call('decisions.record', { faceA: b, faceB: a, conclusion: 'same', rationale: 'ear shape and moles agree', supersedes: d1.id });
+    const second = await call('decisions.record', { faceA: b, faceB: a, conclusion: 'same', rationale: 'ear shape and moles agree', supersedes: d1.id, examiner });
     expect(second.ok, JSON.stringify(second.error)).toBe(true);
-    expect((await call('decisions.record', { faceA: a, faceB: b, conclusion: 'different', rationale: 'again', supersedes: d1.id })).error?.code).toBe('conflict');
-    expect((await call('decisions.record', { faceA: a, faceB: a, conclusion: 'same', rationale: 'self' })).error?.message).toMatch(/two different faces/);
-    expect((await call('decisions.record', { faceA: a, faceB: b, conclusion: 'maybe', rationale: 'x' })).error?.code).toBe('invalid_request');
-    const list = (await call('decisions.list', { face: a })).data as unknown as { id: number; supersededBy: number | null; conclusion: string }[];
+    expect((await call('decisions.record', { faceA: a, faceB: b, conclusion: 'different', rationale: 'again', supersedes: d1.id, examiner })).error?.code).toBe('conflict');
+    expect((await call('decisions.record', { faceA: a, faceB: a, conclusion: 'same', rationale: 'self', examiner })).error?.message).toMatch(/two different faces/);
+    expect((await call('decisions.record', { faceA: a, faceB: b, conclusion: 'maybe', rationale: 'x', examiner })).error?.code).toBe('invalid_request');
+    const list = (await call('decisions.list', { face: a, examiner })).data as unknown as { id: number; supersededBy: number | null; conclusion: string }[];
     expect(list.map((d) => [d.conclusion, d.supersededBy])).toEqual([
       ['same', null],
       ['inconclusive', list[0]!.id],

@@ -12,6 +12,7 @@ import { receiveUpload } from './catalog/uploads';
 import { characterizationMaps } from './analysis/characterize-maps';
 import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
+import { pairReview, recordAssessment, verificationQueue, visibleTo } from './catalog/examination';
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
 import { EmbeddingIndex, type IndexedFace } from './analysis/lookalikes';
@@ -289,9 +290,13 @@ export function createEngine(options: EngineOptions): Engine {
           calibrationSet,
           systems: systems.map((s) => ({ system: s.system, modelSha256: s.modelSha256, score: s.score, threshold: s.threshold, decision: s.decision, evidence: s.evidence.map((e) => ({ method: e.method, log10Lr: e.log10Lr, calibration: e.calibration.name, pairListSha256: e.calibration.provenance.pairListSha256 })) })),
         };
-        return recordDecision(catalog, r, evidence, actor);
+        const { examiner, ...decision } = r;
+        return recordDecision(catalog, decision, evidence, examiner, actor);
       }),
-    'decisions.list': (r) => listDecisions(catalog, r.face),
+    'decisions.list': (r) => visibleTo(listDecisions(catalog, r.face), r.examiner),
+    'assessments.record': (r) => review(() => recordAssessment(catalog, r, actor)),
+    'review.pair': (r) => review(() => pairReview(catalog, r.faceA, r.faceB, r.examiner)),
+    'review.queue': (r) => verificationQueue(catalog, r.examiner),
     'catalog.stats': () => catalog.stats(),
     'audit.list': (r) => catalog.audit.list(r.limit, r.beforeSeq),
     'audit.verify': () => catalog.audit.verify(),

@@ -4,6 +4,7 @@ import JobsView from './views/JobsView.vue';
 import PairView from './views/PairView.vue';
 import SubjectsView from './views/SubjectsView.vue';
 import SettingsView from './views/SettingsView.vue';
+import VerificationView from './views/VerificationView.vue';
 
 // Hash history: the same build works from file:// in the window and over loopback HTTP.
 export const router = createRouter({
@@ -15,6 +16,7 @@ export const router = createRouter({
     { path: '/jobs', component: JobsView, meta: { title: 'Jobs' } },
     { path: '/pair/:a([0-9a-f]{64})/:b([0-9a-f]{64})', component: PairView, meta: { title: 'Pair review' } },
     { path: '/settings', component: SettingsView, meta: { title: 'Settings' } },
+    { path: '/verification', component: VerificationView, meta: { title: 'Verification' } },
   ],
 });
 

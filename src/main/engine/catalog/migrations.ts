@@ -195,6 +195,37 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX portraits_state ON portraits (state);
     `,
   },
+  {
+    version: 7,
+    name: 'examiner assessments, FISWG checklists and blind verification (ACE-V)',
+    sql: `
+      -- The examiner's look at a pair before Facet's score is shown, or the recorded choice to see
+      -- the score without one (kind 'skipped'). Never edited: a later assessment is a new row.
+      CREATE TABLE assessments (
+        id         INTEGER PRIMARY KEY,
+        face_a     INTEGER NOT NULL REFERENCES faces (id),
+        face_b     INTEGER NOT NULL REFERENCES faces (id),
+        examiner   TEXT NOT NULL CHECK (length(examiner) > 0),
+        kind       TEXT NOT NULL CHECK (kind IN ('assessment', 'skipped')),
+        portraits  TEXT,
+        hp         TEXT,
+        hd         TEXT,
+        created_at TEXT NOT NULL,
+        CHECK ((kind = 'assessment') = (portraits IS NOT NULL AND hp IS NOT NULL AND hd IS NOT NULL))
+      ) STRICT;
+      CREATE INDEX assessments_pair ON assessments (face_a, face_b);
+      CREATE TRIGGER assessments_no_update BEFORE UPDATE ON assessments
+        BEGIN SELECT RAISE(ABORT, 'assessments are never edited; record a new one'); END;
+      CREATE TRIGGER assessments_no_delete BEFORE DELETE ON assessments
+        BEGIN SELECT RAISE(ABORT, 'assessments are never deleted'); END;
+      -- FISWG component findings (JSON), whether the decision verified another examiner's, and the
+      -- assessment it followed.
+      ALTER TABLE decisions ADD COLUMN checklist TEXT;
+      ALTER TABLE decisions ADD COLUMN role TEXT CHECK (role IN ('examination', 'verification'));
+      ALTER TABLE decisions ADD COLUMN assessment_id INTEGER REFERENCES assessments (id);
+      CREATE INDEX decisions_pair ON decisions (face_a, face_b);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

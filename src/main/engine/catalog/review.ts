@@ -3,11 +3,13 @@
  * portraits, faces, subjects or decisions, and conclusions on pairs of faces. Everything is
  * audited; decisions are never edited (a new decision supersedes an old one), and each stores the
  * scores and calibrations Facet showed when it was made, recomputed here rather than taken from
- * the client.
+ * the client. A decision is its examiner's: it follows their initial assessment of the pair
+ * (catalog/examination.ts) and is superseded only by them; another examiner records their own.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './audit';
 import type { Catalog } from './catalog';
+import { conclusionOfScale, type Checklist } from '../../../shared/examination';
 import { facesOf } from './faces';
 
 export class ReviewError extends Error {
@@ -95,10 +97,17 @@ export interface Decision {
   scale: number | null;
   rationale: string;
   evidence: unknown;
+  /** The examiner who made it. */
   author: string;
   supersedes: number | null;
   supersededBy: number | null;
   createdAt: string;
+  /** FISWG component findings; null on decisions recorded without one. */
+  checklist: Checklist | null;
+  /** verification: another examiner had decided the pair when this one was recorded (blind to it). */
+  role: 'examination' | 'verification' | null;
+  /** The examiner's assessment (or recorded skip) this decision followed. */
+  assessment: number | null;
 }
 
 interface DecisionRow {
@@ -112,6 +121,9 @@ interface DecisionRow {
   author: string;
   supersedes: number | null;
   created_at: string;
+  checklist: string | null;
+  role: 'examination' | 'verification' | null;
+  assessment_id: number | null;
 }
 
 /** Face ids with their portraits' hashes, checked to exist. */
@@ -123,40 +135,78 @@ export function faceRow(catalog: Catalog, id: number): { id: number; portrait: s
 
 export function recordDecision(
   catalog: Catalog,
-  d: { faceA: number; faceB: number; conclusion: Conclusion; scale?: number; rationale: string; supersedes?: number },
+  d: { faceA: number; faceB: number; conclusion: Conclusion; scale?: number; rationale: string; supersedes?: number; checklist?: Checklist },
   evidence: unknown,
-  actor: string,
+  examiner: string,
+  account: string,
 ): Decision {
   if (d.faceA === d.faceB) throw new ReviewError('invalid_request', 'a decision compares two different faces');
+  if (d.scale !== undefined && conclusionOfScale(d.scale) !== d.conclusion) {
+    throw new ReviewError('invalid_request', `scale ${d.scale} means "${conclusionOfScale(d.scale)}", not "${d.conclusion}"`);
+  }
   faceRow(catalog, d.faceA);
   faceRow(catalog, d.faceB);
   const createdAt = new Date().toISOString();
-  const id = catalog.db.transaction(() => {
+  const pairSql = '((face_a = ? AND face_b = ?) OR (face_a = ? AND face_b = ?))';
+  const pair = [d.faceA, d.faceB, d.faceB, d.faceA];
+  const { id, role, assessment } = catalog.db.transaction(() => {
+    // ACE-V: the examiner's own look at the portraits comes before Facet's score and their conclusion.
+    const assessment = catalog.db.prepare(`SELECT id FROM assessments WHERE examiner = ? AND ${pairSql} ORDER BY id DESC LIMIT 1`).get(examiner, ...pair) as { id: number } | undefined;
+    if (!assessment) throw new ReviewError('conflict', `${examiner} has not recorded an initial assessment of this pair (or chosen to reveal the score without one)`);
+    const current = catalog.db
+      .prepare(`SELECT id, author FROM decisions d WHERE ${pairSql} AND NOT EXISTS (SELECT 1 FROM decisions n WHERE n.supersedes = d.id)`)
+      .all(...pair) as { id: number; author: string }[];
     if (d.supersedes !== undefined) {
-      const old = catalog.db.prepare('SELECT face_a, face_b FROM decisions WHERE id = ?').get(d.supersedes) as { face_a: number; face_b: number } | undefined;
+      const old = catalog.db.prepare('SELECT face_a, face_b, author FROM decisions WHERE id = ?').get(d.supersedes) as { face_a: number; face_b: number; author: string } | undefined;
       if (!old) throw new ReviewError('not_found', `no decision ${d.supersedes} to supersede`);
       const samePair = (old.face_a === d.faceA && old.face_b === d.faceB) || (old.face_a === d.faceB && old.face_b === d.faceA);
       if (!samePair) throw new ReviewError('invalid_request', `decision ${d.supersedes} is about another pair of faces`);
       if (catalog.db.prepare('SELECT 1 FROM decisions WHERE supersedes = ?').get(d.supersedes)) {
         throw new ReviewError('conflict', `decision ${d.supersedes} has already been superseded`);
       }
+      // A verifier's conclusion stands beside the examiner's; it never replaces it.
+      if (old.author !== examiner) throw new ReviewError('conflict', `decision ${d.supersedes} is ${old.author}'s; record your own beside it`);
+    } else if (current.some((c) => c.author === examiner)) {
+      throw new ReviewError('conflict', `${examiner} has already decided this pair; supersede that decision to change it`);
     }
+    const role: Decision['role'] = current.some((c) => c.author !== examiner) ? 'verification' : 'examination';
     const text = canonicalJson(evidence);
     const info = catalog.db
-      .prepare('INSERT INTO decisions (face_a, face_b, conclusion, scale, rationale, evidence, author, supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(d.faceA, d.faceB, d.conclusion, d.scale ?? null, d.rationale, text, actor, d.supersedes ?? null, createdAt);
-    catalog.audit.append(actor, 'decision.record', {
+      .prepare(
+        'INSERT INTO decisions (face_a, face_b, conclusion, scale, rationale, evidence, author, supersedes, created_at, checklist, role, assessment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(d.faceA, d.faceB, d.conclusion, d.scale ?? null, d.rationale, text, examiner, d.supersedes ?? null, createdAt, d.checklist ? canonicalJson(d.checklist) : null, role, assessment.id);
+    catalog.audit.append(examiner, 'decision.record', {
       id: Number(info.lastInsertRowid),
       faces: [d.faceA, d.faceB],
       conclusion: d.conclusion,
       scale: d.scale ?? null,
       supersedes: d.supersedes ?? null,
+      role,
+      assessment: assessment.id,
+      checklist: d.checklist ?? null,
+      account,
       evidenceSha256: createHash('sha256').update(text).digest('hex'),
     });
-    return Number(info.lastInsertRowid);
+    return { id: Number(info.lastInsertRowid), role, assessment: assessment.id };
   })();
   catalog.audit.syncHead();
-  return { id, faceA: d.faceA, faceB: d.faceB, conclusion: d.conclusion, scale: d.scale ?? null, rationale: d.rationale, evidence, author: actor, supersedes: d.supersedes ?? null, supersededBy: null, createdAt };
+  return {
+    id,
+    faceA: d.faceA,
+    faceB: d.faceB,
+    conclusion: d.conclusion,
+    scale: d.scale ?? null,
+    rationale: d.rationale,
+    evidence,
+    author: examiner,
+    supersedes: d.supersedes ?? null,
+    supersededBy: null,
+    createdAt,
+    checklist: d.checklist ?? null,
+    role,
+    assessment,
+  };
 }
 
 /** Decisions involving a face (or all), newest first, each marked with what superseded it. */
@@ -179,5 +229,8 @@ export function listDecisions(catalog: Catalog, face?: number): Decision[] {
     supersedes: r.supersedes,
     supersededBy: (next.get(r.id) as { id: number } | undefined)?.id ?? null,
     createdAt: r.created_at,
+    checklist: r.checklist ? (JSON.parse(r.checklist) as Checklist) : null,
+    role: r.role,
+    assessment: r.assessment_id,
   }));
 }
