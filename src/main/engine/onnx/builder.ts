@@ -113,19 +113,51 @@ export class GraphBuilder {
     return outs;
   }
 
+  /** Adds an existing node as is (attributes, tensors and all); its outputs must be new. */
+  rawNode(node: OnnxNs.INodeProto): void {
+    for (const o of node.output ?? []) {
+      if (this.produced.has(o)) throw new Error(`tensor ${o} is produced twice in graph ${this.name}`);
+      this.names.add(o);
+      this.produced.add(o);
+    }
+    if (node.name) this.names.add(node.name);
+    this.nodes.push(node);
+  }
+
+  /** Adds an existing initializer under its own name. */
+  rawInitializer(t: OnnxNs.ITensorProto): void {
+    this.names.add(t.name ?? '');
+    this.initializers.push(t);
+  }
+
+  /** Declares a graph input from an existing ValueInfoProto. */
+  rawInput(v: OnnxNs.IValueInfoProto): void {
+    this.names.add(v.name ?? '');
+    this.inputs.push(v);
+  }
+
   /** Single-output convenience. */
   op(op: string, inputs: string[], hint: string, attrs: Record<string, AttrValue> = {}): string {
     return this.node(op, inputs, hint, attrs)[0] as string;
   }
 
   /** Serialized ModelProto bytes. */
-  toBytes(meta: { producer: string; version: string; docString?: string; metadata?: Record<string, string> }): Uint8Array {
+  toBytes(meta: {
+    producer: string;
+    version: string;
+    docString?: string;
+    metadata?: Record<string, string>;
+    /** Default-domain opset (OPSET unless given) and other domains' imports; irVersion must suit them. */
+    opset?: number;
+    extraOpsets?: { domain: string; version: number }[];
+    irVersion?: number;
+  }): Uint8Array {
     const model: OnnxNs.IModelProto = {
-      irVersion: 7,
+      irVersion: meta.irVersion ?? 7,
       producerName: meta.producer,
       producerVersion: meta.version,
       docString: meta.docString ?? '',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: meta.opset ?? OPSET }, ...(meta.extraOpsets ?? [])],
       metadataProps: Object.entries(meta.metadata ?? {})
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([key, value]) => ({ key, value })),
