@@ -262,6 +262,8 @@ describe('workstation in Chromium over the loopback door', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'lookalikes.png'), fullPage: true });
     await page.getByRole('link', { name: /Review Colin_Powell against .* \(rank 1\)/ }).click();
     await page.getByRole('heading', { name: 'Pair review' }).waitFor();
+    // Opened from the look-alikes: n / p step through that list.
+    expect(await page.getByTestId('list-position').textContent()).toMatch(/Pair 1 of \d+ · Look-alikes of Colin_Powell/);
     await page.getByRole('button', { name: 'Reveal without assessment' }).click(); // the examiner's name is remembered
     await expect.poll(() => page.getByTestId('part-ranking').getByRole('listitem').count(), { timeout: 60_000 }).toBe(8);
   }, 240_000);
