@@ -7,7 +7,9 @@ import cliProgress from 'cli-progress';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, FacetApiError, type FacetApi } from '../shared/client';
-import { TERMINAL_STATES, type JobRequest, type JobSnapshot } from '../shared/contract';
+import { SALIENCY_METHODS, TERMINAL_STATES, type JobRequest, type JobSnapshot, type Req } from '../shared/contract';
+
+type SaliencyTargetReq = NonNullable<Req<'saliency.explain'>['target']>;
 import { createEngine, type Engine } from '../main/engine';
 import { resolveCatalogDir } from '../main/engine/config';
 import { FACET_VERSION } from '../main/engine/version';
@@ -151,6 +153,24 @@ function reportJob(job: JobSnapshot, json: boolean): void {
         `  ${h.from}'s ${h.parts.join(' + ')} into ${h.into}: similarity to ${h.from} ${h.similarityToFrom.toFixed(3)}, to ${h.into} ${h.similarityToInto.toFixed(3)}${h.file ? `  ${h.file}` : ''}\n`,
       );
     }
+  } else if (job.kind === 'saliency.hiding-game' && job.result) {
+    const r = job.result;
+    process.stdout.write(
+      `${r.contrastive ? 'contrastive ' : ''}hiding game, ${r.recognizer} (${r.modelSha256.slice(0, 12)}): ${r.identities} people; verification threshold ${r.threshold.toFixed(3)}` +
+        `${r.epsilon !== null ? `; truncated cEBP epsilon ${r.epsilon.toExponential(3)}` : ''}\n`,
+    );
+    const levels = [...new Set(r.cells.map((c) => c.level))].sort((a, b) => a - b);
+    for (const replacement of [...new Set(r.cells.map((c) => c.replacement))]) {
+      process.stdout.write(`\n${replacement}: % identified at rank 1 (% verified) with this share hidden\n${'method'.padEnd(22)}${levels.map((l) => `${Math.round(l * 100)} %`.padStart(14)).join('')}   ms/map\n`);
+      for (const method of [...new Set(r.cells.map((c) => c.method))]) {
+        const row = levels.map((l) => {
+          const c = r.cells.find((x) => x.method === method && x.replacement === replacement && x.level === l);
+          return c ? `${(100 * c.rank1).toFixed(0)} (${(100 * c.verified).toFixed(0)})`.padStart(14) : ''.padStart(14);
+        });
+        process.stdout.write(`${method.padEnd(22)}${row.join('')}   ${(r.millis[method] ?? 0).toFixed(0).padStart(6)}\n`);
+      }
+    }
+    if (r.files.length) process.stdout.write(`\nwrote ${r.files.join(', ')}\n`);
   } else if (job.kind === 'store.verify' && job.result) {
     const r = job.result;
     process.stdout.write(
@@ -450,6 +470,76 @@ export function buildProgram(): Command {
           const metric = h.metricDistance === null ? '' : `  metric ${h.metricDistance.toExponential(2)}`;
           process.stdout.write(`  ${String(h.rank).padStart(3)}. ${h.score.toFixed(4)}${metric}  ${(h.subject ?? '(no subject)').padEnd(28)} ${h.sha256.slice(0, 16)} face ${h.face}\n`);
         }
+      });
+    });
+
+  program
+    .command('saliency')
+    .description('saliency maps of a face for a recognizer (papers 001, 002): what in the face drives its similarity to a target')
+    .argument('<methods>', `one or more of ${SALIENCY_METHODS.join(', ')} (comma-separated)`)
+    .argument('<face>', 'image file, or the SHA-256 of a catalogued original')
+    .option('--face <n>', 'which face of the image (0 = largest)', (v) => Number.parseInt(v, 10))
+    .option('--target <t>', "pair:<image or sha256> | class:<subject> | not-class:<subject> (default: class of the portrait's own subject)")
+    .option('--contrast <t>', 'for contrastive methods, same forms (default: not-class of the target subject)')
+    .option('--recognizer <id>', 'recognizer explained (default mobileface)')
+    .option('--out <dir>', 'write <method>-overlay.png and <method>-map.png here')
+    .action(async (methods: string, face: string, o: { face?: number; target?: string; contrast?: string; recognizer?: string; out?: string }, cmd: Command) => {
+      const ref = (arg: string) => (/^[0-9a-f]{64}$/.test(arg) ? { sha256: arg } : { path: path.resolve(arg) });
+      const target = (t: string): SaliencyTargetReq => {
+        const m = /^(pair|class|not-class):(.+)$/.exec(t);
+        if (!m) throw new Error(`--target/--contrast: expected pair:<image>, class:<subject> or not-class:<subject>, got "${t}"`);
+        return m[1] === 'pair' ? { kind: 'pair', face: ref(m[2]!) } : { kind: m[1] as 'class' | 'not-class', subject: m[2]! };
+      };
+      await withEngine(cmd, async (api, _engine, json) => {
+        const r = await api.call('saliency.explain', {
+          face: { ...ref(face), ...(o.face !== undefined ? { face: o.face } : {}) },
+          methods: methods.split(',').map((m) => m.trim()) as (typeof SALIENCY_METHODS)[number][],
+          ...(o.recognizer ? { model: o.recognizer } : {}),
+          ...(o.target ? { target: target(o.target) } : {}),
+          ...(o.contrast ? { contrast: target(o.contrast) } : {}),
+          ...(o.out ? { outDir: path.resolve(o.out) } : {}),
+        });
+        if (json) return printJson({ ...r, results: r.results.map((x) => ({ ...x, map: undefined })) });
+        process.stdout.write(
+          `${r.model} (${r.modelSha256.slice(0, 12)}), ${r.width}x${r.height} crop of ${r.face.sha256.slice(0, 12)} face ${r.face.face}; target ${r.target.kind} "${r.target.label}"` +
+            `${r.contrast ? `, contrast ${r.contrast.kind} "${r.contrast.label}"` : ''}\n`,
+        );
+        for (const x of r.results) {
+          const parts = x.parts.slice(0, 4).map((p) => `${p.part} ${(100 * p.share).toFixed(0)} %`).join(', ');
+          process.stdout.write(`  ${x.label.padEnd(26)} ${x.millis.toFixed(0).padStart(5)} ms, ${x.passes} backward passes; densest parts: ${parts}\n`);
+        }
+        if (r.files.length) process.stdout.write(`wrote ${r.files.join(', ')}\n`);
+      });
+    });
+
+  program
+    .command('hiding-game')
+    .description("paper 001's hiding game over the catalog's people: hide the least important pixels by each method's map and measure identification")
+    .option('--recognizer <id>', 'recognizer (default mobileface)', 'mobileface')
+    .option('--methods <list>', 'comma-separated methods (default: all)')
+    .option('--subjects <n>', 'at most this many people', (v) => Number.parseInt(v, 10), 40)
+    .option('--gallery <n>', 'portraits per person forming the template (the probe is one more)', (v) => Number.parseInt(v, 10), 3)
+    .option('--contrastive', 'the contrastive game: each person against their 5 closest look-alike identities')
+    .option('--out <dir>', 'write the table (CSV) and the curves (SVG, PNG) here')
+    .action(async (o: { recognizer: string; methods?: string; subjects: number; gallery: number; contrastive?: boolean; out?: string }, cmd: Command) => {
+      await withEngine(cmd, async (api, _engine, json) => {
+        const job = await runJob(
+          api,
+          {
+            kind: 'saliency.hiding-game',
+            params: {
+              recognizer: o.recognizer,
+              maxSubjects: o.subjects,
+              gallery: o.gallery,
+              contrastive: Boolean(o.contrastive),
+              ...(o.methods ? { methods: o.methods.split(',').map((m) => m.trim()) as (typeof SALIENCY_METHODS)[number][] } : {}),
+              ...(o.out ? { outDir: path.resolve(o.out) } : {}),
+            },
+          },
+          json,
+        );
+        reportJob(job, json);
+        process.exitCode = exitCodeFor(job);
       });
     });
 

@@ -48,7 +48,12 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs', 'subject.characterize', 'subject.hybrid']);
+/** Saliency methods (papers 001, 002); see src/main/engine/saliency. */
+export const SALIENCY_METHODS = ['gradient', 'guided', 'deconvnet', 'gradcam', 'guided-gradcam', 'ebp', 'cebp', 'tcebp', 'saliency-difference', 'random'] as const;
+/** FISWG components an analyst can mark as characteristic (paper 002's task). */
+export const SALIENT_LABELS = ['forehead', 'eyebrows', 'eyes', 'cheeks', 'nose', 'ears', 'mouth', 'chin', 'outline', 'hair'] as const;
+
+export const JobKind = z.enum(['store.ingest', 'store.verify', 'eval.pairs', 'subject.characterize', 'subject.hybrid', 'saliency.hiding-game']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const IngestParams = z
@@ -101,6 +106,38 @@ export const EvalParams = z
     saveCalibration: z.string().trim().min(1).max(100).optional(),
   })
   .strict();
+
+/** Paper 001's hiding game over the catalog's people (those with a probe and gallery portraits). */
+export const HidingGameParams = z
+  .object({
+    recognizer: ModelId.default('mobileface'),
+    methods: z.array(z.enum(SALIENCY_METHODS)).min(1).max(SALIENCY_METHODS.length).optional(),
+    /** Default: every subject with at least 1 + `gallery` analysed portraits, up to `maxSubjects`. */
+    subjects: z.array(z.string().trim().min(1).max(200)).max(5000).optional(),
+    maxSubjects: z.number().int().min(2).max(5000).default(40),
+    /** Portraits per person that form their template (the probe is the next one). */
+    gallery: z.number().int().min(1).max(50).default(3),
+    levels: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.5, 0.7, 0.9, 0.99]),
+    replacements: z.array(z.enum(['zero', 'mean', 'mean-soft'])).min(1).max(3).default(['zero', 'mean', 'mean-soft']),
+    /** Contrastive game: the gallery is the person and their 5 closest look-alike identities. */
+    contrastive: z.boolean().default(false),
+    /** Write hiding-game.csv and the curves (SVG and PNG) here. */
+    outDir: AbsolutePath.optional(),
+  })
+  .strict();
+
+export const HidingGameResult = z.object({
+  recognizer: z.string(),
+  modelSha256: z.string(),
+  contrastive: z.boolean(),
+  identities: z.number().int(),
+  threshold: z.number(),
+  epsilon: z.number().nullable(),
+  cells: z.array(z.object({ method: z.enum(SALIENCY_METHODS), replacement: z.enum(['zero', 'mean', 'mean-soft']), level: z.number(), rank1: z.number(), verified: z.number(), n: z.number().int() })),
+  millis: z.record(z.string(), z.number()),
+  files: z.array(z.string()),
+});
+export type HidingGameResult = z.infer<typeof HidingGameResult>;
 
 export const CharacterizeParams = z
   .object({
@@ -158,6 +195,7 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('eval.pairs'), params: EvalParams }).strict(),
   z.object({ kind: z.literal('subject.characterize'), params: CharacterizeParams }).strict(),
   z.object({ kind: z.literal('subject.hybrid'), params: HybridParams }).strict(),
+  z.object({ kind: z.literal('saliency.hiding-game'), params: HidingGameParams }).strict(),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 export type ParsedJobRequest = z.output<typeof JobRequest>;
@@ -261,6 +299,7 @@ export const JobSnapshot = z.discriminatedUnion('kind', [
   z.object({ ...jobCommon, kind: z.literal('eval.pairs'), result: EvalResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('subject.characterize'), result: CharacterizeResult.nullable() }),
   z.object({ ...jobCommon, kind: z.literal('subject.hybrid'), result: HybridResult.nullable() }),
+  z.object({ ...jobCommon, kind: z.literal('saliency.hiding-game'), result: HidingGameResult.nullable() }),
 ]);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;
 
@@ -553,6 +592,48 @@ export type ImportRun = z.infer<typeof ImportRun>;
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request and response schema. Adding a method here is the only way to add one.
 
+const SubjectName = z.string().trim().min(1).max(500);
+/** What a saliency map explains: similarity to a reference face, to a person's template, or to everyone else's. */
+export const SaliencyTarget = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('pair'), face: FaceRef }).strict(),
+  z.object({ kind: z.literal('class'), subject: SubjectName }).strict(),
+  z.object({ kind: z.literal('not-class'), subject: SubjectName }).strict(),
+]);
+const Labelled = z.object({ kind: z.string(), label: z.string() });
+export const SaliencyResponse = z.object({
+  model: z.string(),
+  modelSha256: Sha256,
+  width: z.number().int(),
+  height: z.number().int(),
+  face: z.object({ sha256: Sha256, face: z.number().int(), facesFound: z.number().int(), cropToPhoto: Similarity }),
+  target: Labelled,
+  contrast: Labelled.nullable(),
+  epsilon: z.number().nullable(),
+  results: z.array(
+    z.object({
+      method: z.enum(SALIENCY_METHODS),
+      label: z.string(),
+      /** Crop-sized, row-major, scaled to peak 1 for display (the unit-mass map divided by its peak). */
+      map: z.array(z.number()),
+      passes: z.number().int(),
+      millis: z.number(),
+      /** Facial parts by map density (share of mass over share of area), densest first. */
+      parts: z.array(z.object({ part: z.string(), share: z.number(), density: z.number() })),
+    }),
+  ),
+  files: z.array(z.string()),
+});
+const AgreementFigures = z.object({
+  boxes: z.number().int(),
+  massInBoxes: z.number(),
+  areaOfBoxes: z.number(),
+  lift: z.number(),
+  machineRanking: z.array(z.object({ component: z.string(), density: z.number() })),
+  labelRanks: z.array(z.object({ label: z.enum(SALIENT_LABELS), rank: z.number().int().nullable() })),
+  top3Hits: z.number(),
+  spearman: z.number().nullable(),
+});
+
 export const methods = {
   'app.info': { request: Empty, response: AppInfo },
   'app.doctor': { request: z.object({ verify: z.boolean().default(false) }).strict(), response: DoctorReport },
@@ -719,7 +800,46 @@ export const methods = {
   'jobs.start': { request: JobRequest, response: JobSnapshot },
   'jobs.cancel': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },
   'jobs.get': { request: z.object({ id: JobId }).strict(), response: JobSnapshot },
-  'jobs.list': { request: Empty, response: z.array(JobSnapshot) },
+  'saliency.explain': {
+    request: z
+      .object({
+        face: FaceRef,
+        methods: z.array(z.enum(SALIENCY_METHODS)).min(1).max(SALIENCY_METHODS.length),
+        /** Default: mobileface. */
+        model: ModelId.optional(),
+        /** Default: the class of the portrait's own subject (its other portraits). */
+        target: SaliencyTarget.optional(),
+        /** Contrastive methods; default: not-class (everyone else in the catalog). */
+        contrast: SaliencyTarget.optional(),
+        /** Write <method>-overlay.png and <method>-map.png here. */
+        outDir: AbsolutePath.optional(),
+      })
+      .strict(),
+    response: SaliencyResponse,
+  },
+  'saliency.annotate': {
+    request: z.object({ sha256: Sha256, face: z.number().int().nonnegative().max(1000).default(0), label: z.enum(SALIENT_LABELS), box: Box }).strict(),
+    response: Annotation,
+  },
+  'saliency.agreement': {
+    request: z
+      .object({
+        sha256: Sha256.optional(),
+        face: z.number().int().nonnegative().max(1000).optional(),
+        subject: SubjectName.optional(),
+        method: z.enum(SALIENCY_METHODS),
+        model: ModelId.optional(),
+      })
+      .strict()
+      .refine((r) => (r.sha256 === undefined) !== (r.subject === undefined), { message: 'give either a portrait (sha256) or a subject' }),
+    response: z.object({
+      method: z.string(),
+      model: z.string(),
+      modelSha256: Sha256,
+      pooled: AgreementFigures,
+      portraits: z.array(AgreementFigures.extend({ sha256: Sha256, face: z.number().int() })),
+    }),
+  },  'jobs.list': { request: Empty, response: z.array(JobSnapshot) },
 } as const;
 
 export type Methods = typeof methods;

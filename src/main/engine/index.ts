@@ -27,6 +27,8 @@ import { defaultModelsDir, ModelRegistry } from './models/registry';
 import { EngineError } from './errors';
 import type { DoctorReport } from '../../shared/contract';
 import { FACET_VERSION } from './version';
+import { agreementHandler, annotateHandler, explainHandler, type SaliencyContext } from './saliency/handler';
+import { SaliencyRuntime } from './saliency/runtime';
 
 export interface EngineOptions {
   catalogDir: string;
@@ -169,6 +171,16 @@ export function createEngine(options: EngineOptions): Engine {
     return { modelsDir, models, runtime, problems };
   }
 
+  // Saliency runs its backward graphs in this process, on the provider the inference worker chose.
+  let saliency: Promise<SaliencyRuntime> | undefined;
+  const saliencyContext = (): SaliencyContext => ({
+    catalog,
+    inference: getInference(),
+    runtime: () => (saliency ??= getInference().info().then((info) => new SaliencyRuntime(getInference().registry, info.choice.provider))),
+    modelsDir,
+    actor,
+  });
+
   const handlers: Handlers = {
     'app.info': () => ({
       name: 'Facet' as const,
@@ -184,6 +196,8 @@ export function createEngine(options: EngineOptions): Engine {
         // A new model: the next inference starts a fresh worker that sees it.
         await inference?.close();
         inference = undefined;
+        void saliency?.then((rt) => rt.close());
+        saliency = undefined;
         return { id: entry.id, sha256: entry.sha256, file: path.join(userModelsDir, entry.file) };
       } catch (e) {
         if (e instanceof RegistrationError) throw new EngineError('invalid_request', e.message);
@@ -192,6 +206,9 @@ export function createEngine(options: EngineOptions): Engine {
     },
     'verify.pair': (r) => verifyPair(r),
     'diff.pair': (r) => diffPairHandler(r, { catalog, inference: getInference(), modelsDir }),
+    'saliency.explain': (r) => explainHandler(r, saliencyContext()),
+    'saliency.annotate': (r) => review(() => annotateHandler(r, saliencyContext())),
+    'saliency.agreement': (r) => agreementHandler(r, saliencyContext()),
     'lookalikes.query': async (r) => {
       const inference = getInference();
       const entry = inference.registry.get(r.recognizer);
@@ -327,6 +344,7 @@ export function createEngine(options: EngineOptions): Engine {
     async close() {
       await jobs.close();
       await inference?.close();
+      await saliency?.then((rt) => rt.close()).catch(() => undefined);
       catalog.close();
     },
   };

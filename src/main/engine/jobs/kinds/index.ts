@@ -2,6 +2,7 @@ import type { JobKind } from '../../../../shared/contract';
 import type { JobDefinition } from '../types';
 import { characterizeJob, hybridJob } from './characterize';
 import { evalPairsJob } from './evaluate';
+import { hidingGameJob } from './hiding-game';
 import { ingestJob } from './ingest';
 import { verifyStoreJob } from './verify';
 
@@ -12,4 +13,5 @@ export const jobKinds: { [K in JobKind]: JobDefinition<K, unknown> } = {
   'eval.pairs': evalPairsJob,
   'subject.characterize': characterizeJob,
   'subject.hybrid': hybridJob,
+  'saliency.hiding-game': hidingGameJob,
 };
