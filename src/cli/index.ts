@@ -225,9 +225,11 @@ export function buildProgram(): Command {
     .action(async (o: { verify: boolean }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
         const report = await api.call('app.doctor', { verify: o.verify });
-        if (json) printJson(report);
+        const [info, selected] = await Promise.all([api.call('app.info', {}), api.call('calibrations.selected', {})]);
+        if (json) printJson({ ...report, catalogDir: info.catalogDir, calibration: selected });
         else {
           const rt = report.runtime;
+          process.stdout.write(`catalog: ${info.catalogDir}\ncalibration in use: ${selected.name ?? 'the default (newest catalog set per model file, else the built-in one)'}\n`);
           process.stdout.write(`execution provider: ${rt ? rt.provider : 'unavailable'}\n`);
           for (const a of rt?.attempts ?? []) process.stdout.write(`  ${a.ok ? 'ok  ' : 'no  '} ${a.provider.padEnd(7)} ${a.reason}\n`);
           process.stdout.write(`models (${report.modelsDir}):\n`);
@@ -588,19 +590,50 @@ export function buildProgram(): Command {
 
   program
     .command('calibrations')
-    .description('stored score-to-LR calibrations, built-in and the catalog\'s, with their provenance')
-    .action(async (_o, cmd: Command) => {
+    .description('stored score-to-LR calibrations, built-in and the catalog\'s, with their provenance; * marks those in use')
+    .option('--use <name>', 'use this calibration set for verifications from now on (kept in the catalog, audited)')
+    .option('--use-default', 'go back to the default: the newest catalog set for each model file, else the built-in one')
+    .action(async (o: { use?: string; useDefault?: boolean }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
-        const list = await api.call('calibrations.list', {});
-        if (json) return printJson(list);
+        if (o.use !== undefined || o.useDefault) await api.call('calibrations.select', { name: o.useDefault ? null : (o.use as string) });
+        const [list, selected] = await Promise.all([api.call('calibrations.list', {}), api.call('calibrations.selected', {})]);
+        if (json) return printJson({ selected, calibrations: list });
+        process.stdout.write(selected.name ? `in use: "${selected.name}" (chosen by ${selected.by} at ${selected.at})\n` : 'in use: the default (newest catalog set per model file, else the built-in one)\n');
         for (const c of list) {
           process.stdout.write(
-            `${String(c.id ?? '-').padStart(4)}  ${c.name.padEnd(16)} ${c.modelId.padEnd(15)} ${c.method.padEnd(8)} thr ${c.threshold.toFixed(4)}  ` +
+            `${c.inUse ? '*' : ' '}${String(c.id ?? '-').padStart(4)}  ${c.name.padEnd(16)} ${c.modelId.padEnd(15)} ${c.method.padEnd(8)} thr ${c.threshold.toFixed(4)}  ` +
               `Cllr ${c.figures.cllr.toFixed(3)}  ${c.provenance.source}: ${path.basename(c.provenance.pairList)} (${c.provenance.targets}+${c.provenance.nonTargets})` +
               `${c.applicable ? '' : '  [other model file: not used]'}\n`,
           );
         }
       });
+    });
+
+  const report = program.command('report').description('case reports: images with their hashes, overlays, scores with LRs and provenance, decisions, audit excerpt');
+  const writeReport = async (api: FacetApi, json: boolean, request: { pair?: { a: string; b: string }; subject?: string }, o: { format: 'html' | 'pdf'; out?: string }): Promise<void> => {
+    const r = await api.call('reports.export', { ...request, format: o.format, outFile: path.resolve(o.out ?? `${request.pair ? `facet-pair-${request.pair.a.slice(0, 8)}-${request.pair.b.slice(0, 8)}` : `facet-subject-${(request.subject ?? '').replace(/[^A-Za-z0-9._-]+/g, '_')}`}.${o.format}`) });
+    if (json) return printJson({ ...r, content: undefined });
+    process.stdout.write(`wrote ${r.file} (${r.bytes} bytes, sha256 ${r.sha256})\n`);
+  };
+  const formatOption = (): Option => new Option('--format <format>', 'html (one self-contained file) or pdf').choices(['html', 'pdf']).default('html');
+  report
+    .command('pair')
+    .description('report on a pair of catalogued portraits (their primary faces)')
+    .argument('<a>', 'SHA-256 of the first catalogued original')
+    .argument('<b>', 'SHA-256 of the second catalogued original')
+    .addOption(formatOption())
+    .option('--out <file>', 'where to write it (default: facet-pair-<a>-<b>.<format> here)')
+    .action(async (a: string, b: string, o: { format: 'html' | 'pdf'; out?: string }, cmd: Command) => {
+      await withEngine(cmd, (api, _engine, json) => writeReport(api, json, { pair: { a, b } }, o));
+    });
+  report
+    .command('subject')
+    .description("report on a subject: their portraits with hashes, decisions on their faces, audit excerpt")
+    .argument('<name>', 'subject name in the catalog')
+    .addOption(formatOption())
+    .option('--out <file>', 'where to write it (default: facet-subject-<name>.<format> here)')
+    .action(async (name: string, o: { format: 'html' | 'pdf'; out?: string }, cmd: Command) => {
+      await withEngine(cmd, (api, _engine, json) => writeReport(api, json, { subject: name }, o));
     });
 
   program

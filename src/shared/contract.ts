@@ -261,6 +261,8 @@ export const EvalResult = z.object({
   systems: z.array(SystemFigures),
   files: z.array(z.string()),
   savedCalibration: z.string().nullable(),
+  /** ROC, DET and Tippett plots as Vega-Lite specs (the same figures `--out` writes), for the screen to draw. */
+  plots: z.array(z.object({ name: z.string(), title: z.string(), spec: z.unknown() })).default([]),
 });
 export type EvalResult = z.infer<typeof EvalResult>;
 
@@ -477,11 +479,17 @@ const VerifiedFace = z.object({
   norms: z.record(z.string(), z.number()),
 });
 
+/** The examiner's calibration choice for the catalog (calibrations.select); name null: none chosen. */
+export const CalibrationChoice = z.object({ name: z.string().nullable(), by: z.string().nullable(), at: z.string().nullable() });
+export type CalibrationChoice = z.infer<typeof CalibrationChoice>;
+
 export const VerifyPairResult = z.object({
   a: VerifiedFace,
   b: VerifiedFace,
   systems: z.array(SystemScore),
   calibrationSet: z.string().nullable(),
+  /** Why this calibration set: named in the request, chosen for the catalog, or the default (newest, else built-in). */
+  calibrationChoice: z.object({ how: z.enum(['requested', 'selected', 'default']), name: z.string().nullable() }),
 });
 export type VerifyPairResult = z.infer<typeof VerifyPairResult>;
 
@@ -577,6 +585,8 @@ export const CalibrationSummary = z.object({
   figures: z.object({ accuracy: z.number(), auc: z.number(), eer: z.number(), cllr: z.number(), cllrMin: z.number() }),
   /** Whether it fits the model file installed now (a calibration for another file is never used). */
   applicable: z.boolean(),
+  /** Whether verifications use it now (the chosen set, else the newest for the file, else the built-in one). */
+  inUse: z.boolean().default(false),
 });
 
 export const ImportRun = z.object({
@@ -588,6 +598,30 @@ export const ImportRun = z.object({
   counts: z.object({ pending: z.number().int(), added: z.number().int(), duplicate: z.number().int(), error: z.number().int() }),
 });
 export type ImportRun = z.infer<typeof ImportRun>;
+
+/** A case report of a pair of catalogued portraits or of a subject, as one HTML file or a PDF. */
+export const ReportRequest = z
+  .object({
+    pair: z.object({ a: Sha256, b: Sha256, faceA: z.number().int().nonnegative().optional(), faceB: z.number().int().nonnegative().optional() }).strict().optional(),
+    subject: z.string().trim().min(1).max(200).optional(),
+    format: z.enum(['html', 'pdf']).default('html'),
+    /** Also write the report to this file. */
+    outFile: AbsolutePath.optional(),
+  })
+  .strict()
+  .refine((r) => (r.pair === undefined) !== (r.subject === undefined), { message: 'name either a pair or a subject' });
+
+export const ReportResponse = z.object({
+  format: z.enum(['html', 'pdf']),
+  fileName: z.string(),
+  mediaType: z.string(),
+  sha256: Sha256,
+  bytes: z.number().int(),
+  /** The HTML text, or the PDF as base64. */
+  content: z.string(),
+  encoding: z.enum(['utf8', 'base64']),
+  file: z.string().nullable(),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request and response schema. Adding a method here is the only way to add one.
@@ -671,6 +705,12 @@ export const methods = {
     response: VerifyPairResult,
   },
   'calibrations.list': { request: Empty, response: z.array(CalibrationSummary) },
+  'calibrations.selected': { request: Empty, response: CalibrationChoice },
+  /** Chooses the calibration set verifications use from now on (null: back to the default); audited. */
+  'calibrations.select': { request: z.object({ name: z.string().trim().min(1).max(100).nullable() }).strict(), response: CalibrationChoice },
+  /** Labelled pair lists found beside the app (LFW View-1 under ../shared/data), for the evaluation screen. */
+  'eval.lists': { request: Empty, response: z.array(z.object({ path: z.string(), name: z.string(), bytes: z.number().int() })) },
+  'reports.export': { request: ReportRequest, response: ReportResponse },
   'lookalikes.query': {
     request: z
       .object({
@@ -839,7 +879,8 @@ export const methods = {
       pooled: AgreementFigures,
       portraits: z.array(AgreementFigures.extend({ sha256: Sha256, face: z.number().int() })),
     }),
-  },  'jobs.list': { request: Empty, response: z.array(JobSnapshot) },
+  },
+  'jobs.list': { request: Empty, response: z.array(JobSnapshot) },
 } as const;
 
 export type Methods = typeof methods;

@@ -128,8 +128,8 @@ describe.skipIf(!hasSharedData)('CAM and PCAM maps of a characterized person, an
     }
   });
 
-  it('cancels training between epochs, keeping the curve so far', async () => {
-    const job = engine.jobs.start({ kind: 'subject.characterize', params: { subject: 'Colin_Powell', epochs: 5000, seed: 9, trainer: 'typescript' } });
+  it('cancels training between epochs (the runtime trainer yields after each), keeping the curve so far', async () => {
+    const job = engine.jobs.start({ kind: 'subject.characterize', params: { subject: 'Colin_Powell', epochs: 5000, seed: 9 } });
     await new Promise<void>((resolve) => {
       const stop = engine.subscribe((e) => {
         if (e.job.id === job.id && (e.job.progress.curve?.values.length ?? 0) >= 5) {
@@ -143,5 +143,8 @@ describe.skipIf(!hasSharedData)('CAM and PCAM maps of a characterized person, an
     expect(done.state).toBe('cancelled');
     expect(done.progress.curve!.values.length).toBeGreaterThanOrEqual(5);
     expect(done.progress.curve!.values.length).toBeLessThan(5000);
+    // A clean stop, not the grace-period kill: the job returned what it had learned so far.
+    if (done.kind !== 'subject.characterize') throw new Error('wrong kind');
+    expect(done.result!.losses).toEqual(done.progress.curve!.values);
   }, 120_000);
 });

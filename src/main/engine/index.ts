@@ -18,14 +18,17 @@ import { diffPairHandler } from './analysis/diff-handler';
 import { EmbeddingIndex, type IndexedFace } from './analysis/lookalikes';
 import { alignedFace } from './analysis/aligned-face';
 import { metricDistance, storedMetric } from './analysis/characterize';
-import { fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
+import { calibrationSetFor, fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
+import { resolveCalibration, selectCalibration, selectedCalibration } from './analysis/calibration-choice';
+import { findPairLists } from './analysis/pair-lists';
+import { exportReport, type ReportDeps } from './reports';
 import { InferenceService } from './models/inference';
 import type { ProviderPreference } from './models/providers';
 import { registerRecognizer, RegistrationError } from './models/byo';
 import { defaultModelsDir, ModelRegistry } from './models/registry';
 import { EngineError } from './errors';
-import type { DoctorReport } from '../../shared/contract';
+import { DEFAULT_RECOGNIZERS, type DoctorReport } from '../../shared/contract';
 import { FACET_VERSION } from './version';
 import { agreementHandler, annotateHandler, explainHandler, type SaliencyContext } from './saliency/handler';
 import { SaliencyRuntime } from './saliency/runtime';
@@ -127,10 +130,12 @@ export function createEngine(options: EngineOptions): Engine {
     const a = await side(r.a, 'first image');
     const b = await side(r.b, 'second image');
     const calibrations = allCalibrations();
-    if (r.calibration !== undefined && !calibrations.some((c) => c.name === r.calibration)) {
-      throw new EngineError('not_found', `no calibration set named "${r.calibration}" (see calibrations.list)`);
+    // The examiner's chosen set applies unless the request names one (calibrations.select).
+    const choice = resolveCalibration(r.calibration, selectedCalibration(catalog));
+    if (choice.name !== undefined && !calibrations.some((c) => c.name === choice.name)) {
+      throw new EngineError('not_found', `no calibration set named "${choice.name}" (see calibrations.list)`);
     }
-    const { systems, calibrationSet } = scorePair(a.face.embeddings, b.face.embeddings, calibrations, r.calibration);
+    const { systems, calibrationSet } = scorePair(a.face.embeddings, b.face.embeddings, calibrations, choice.name);
     const describe = (s: typeof a) => ({
       sha256: s.sourced.sha256,
       source: s.sourced.source,
@@ -140,7 +145,7 @@ export function createEngine(options: EngineOptions): Engine {
       quality: { ...s.face.quality },
       norms: Object.fromEntries(Object.entries(s.face.embeddings).map(([m, e]) => [m, e.norm])),
     });
-    return { a: describe(a), b: describe(b), systems, calibrationSet };
+    return { a: describe(a), b: describe(b), systems, calibrationSet, calibrationChoice: { how: choice.how, name: choice.name ?? null } };
   }
 
   async function doctor(verify: boolean): Promise<DoctorReport> {
@@ -249,6 +254,36 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return respond(index.search(query.face.embeddings[entry.id]!.vector, r.limit, skip).map((h) => ({ ...h, metricDistance: null })));
     },
+    'calibrations.selected': () => selectedCalibration(catalog),
+    'calibrations.select': (r) => {
+      try {
+        return selectCalibration(catalog, r.name, allCalibrations(), actor);
+      } catch (e) {
+        throw new EngineError('not_found', (e as Error).message);
+      }
+    },
+    'eval.lists': () => findPairLists(modelsDir),
+    'reports.export': async (r) => {
+      const deps: ReportDeps = {
+        catalog,
+        verify: (q) => verifyPair({ ...q, recognizers: DEFAULT_RECOGNIZERS }),
+        diff: (q) => diffPairHandler({ ...q, mode: 'pair', dense: false }, { catalog, inference: getInference(), modelsDir }),
+        model: (id) => {
+          try {
+            const e = getInference().registry.get(id);
+            return { id: e.id, sha256: e.sha256, source: `${e.source.package}@${e.source.version}` };
+          } catch {
+            return undefined;
+          }
+        },
+      };
+      try {
+        return await exportReport(deps, r, actor);
+      } catch (e) {
+        if (e instanceof EngineError) throw e;
+        throw new EngineError('invalid_request', `the report could not be made: ${(e as Error).message}`);
+      }
+    },
     'calibrations.list': () => {
       const registry = getInference().registry;
       const installed = (id: string, members?: string[]): string | undefined => {
@@ -258,7 +293,18 @@ export function createEngine(options: EngineOptions): Engine {
           return undefined;
         }
       };
-      return allCalibrations().map(({ params: _p, bounds: _b, members, ...c }) => ({ ...c, applicable: installed(c.modelId, members) === c.modelSha256 }));
+      const all = allCalibrations();
+      const chosen = selectedCalibration(catalog).name ?? undefined;
+      const used = new Set(
+        all.flatMap((c) => {
+          const sha = installed(c.modelId, c.members);
+          return sha ? calibrationSetFor(all, c.modelId, sha, chosen) : [];
+        }),
+      );
+      return all.map((cal) => {
+        const { params: _p, bounds: _b, members, ...c } = cal;
+        return { ...c, applicable: installed(c.modelId, members) === c.modelSha256, inUse: used.has(cal) };
+      });
     },
     'subjects.list': () =>
       catalog.db
@@ -301,7 +347,7 @@ export function createEngine(options: EngineOptions): Engine {
         const a = embeddingsOf(r.faceA);
         const b = embeddingsOf(r.faceB);
         const common = (x: typeof a, y: typeof b) => Object.fromEntries(Object.entries(x.embeddings).filter(([m, e]) => y.embeddings[m]?.sha256 === e.sha256));
-        const { systems, calibrationSet } = scorePair(common(a, b), common(b, a), allCalibrations());
+        const { systems, calibrationSet } = scorePair(common(a, b), common(b, a), allCalibrations(), selectedCalibration(catalog).name ?? undefined);
         const evidence = {
           faces: [{ id: r.faceA, portrait: a.portrait, idx: a.idx }, { id: r.faceB, portrait: b.portrait, idx: b.idx }],
           calibrationSet,

@@ -216,6 +216,15 @@ export interface SystemScore {
   note: string | null;
 }
 
+/** The calibrations a model file's scores use: the named set, else the newest catalog set, else the built-in one. */
+export function calibrationSetFor(calibrations: StoredCalibration[], modelId: string, sha: string, name?: string): StoredCalibration[] {
+  const mine = calibrations.filter((c) => c.modelId === modelId && c.modelSha256 === sha && (name === undefined || c.name === name));
+  if (!mine.length) return [];
+  // Newest catalog set first (ids grow), then the built-in one.
+  const pick = [...mine].sort((x, y) => (y.id ?? -1) - (x.id ?? -1))[0]!.name;
+  return mine.filter((c) => c.name === pick).sort((x, y) => (x.method < y.method ? -1 : 1));
+}
+
 /**
  * Turns one pair's embeddings into scores with calibrated evidence. `name` picks a calibration
  * set; by default the catalog's newest set for the model file, else the built-in one.
@@ -228,13 +237,7 @@ export function scorePair(
 ): { systems: SystemScore[]; calibrationSet: string | null } {
   const models = Object.keys(a).filter((m) => b[m]);
   const hashes = Object.fromEntries(models.map((m) => [m, a[m]!.sha256]));
-  const setFor = (modelId: string, sha: string): StoredCalibration[] => {
-    const mine = calibrations.filter((c) => c.modelId === modelId && c.modelSha256 === sha && (name === undefined || c.name === name));
-    if (!mine.length) return [];
-    // Newest catalog set first (ids grow), then the built-in one.
-    const pick = [...mine].sort((x, y) => (y.id ?? -1) - (x.id ?? -1))[0]!.name;
-    return mine.filter((c) => c.name === pick).sort((x, y) => (x.method < y.method ? -1 : 1));
-  };
+  const setFor = (modelId: string, sha: string): StoredCalibration[] => calibrationSetFor(calibrations, modelId, sha, name);
   const evidenceOf = (set: StoredCalibration[], score: number): LrEvidence[] =>
     set.map((c) => {
       const log10Lr = restoreCalibration(c.method, c.params, c.bounds).log10Lr(score);

@@ -4,7 +4,7 @@ import type { EvalResult } from '../../../../shared/contract';
 import { evaluatePairs, type FoldedPair } from '../../analysis/evaluate';
 import { sourceFace, type SourcedFace } from '../../analysis/face-source';
 import { parsePairList } from '../../analysis/pairs';
-import { writeEvaluationPlots } from '../../analysis/plots';
+import { detSpec, rocSpec, tippettSpec, writeEvaluationPlots } from '../../analysis/plots';
 import { cosine, fitCalibrationSet, saveCatalogCalibrations } from '../../analysis/verification';
 import { sha256Hex } from '../../catalog/store';
 import { FACET_VERSION } from '../../version';
@@ -22,6 +22,9 @@ export const evalPairsJob: JobDefinition<'eval.pairs', EvalResult> = {
     try {
       text = await readFile(params.list);
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new Error(`there is no file ${params.list}; check the pair list's path`);
+      if (code === 'EISDIR') throw new Error(`${params.list} is a folder; name the pair list file inside it`);
       throw new Error(`cannot read the pair list ${params.list}: ${(e as Error).message}`);
     }
     const baseDir = path.dirname(params.list);
@@ -63,6 +66,10 @@ export const evalPairsJob: JobDefinition<'eval.pairs', EvalResult> = {
       return { same: p.same, fold: p.fold, scores };
     });
 
+    if (unscorable.length === pairs.length) {
+      const first = unscorable[0]?.reason ?? '';
+      throw new Error(`no pair could be scored: no image of the list gave an analysed face (first problem: ${first}). Check that the list's names resolve to images${list.format === 'lfw' ? ' (the images folder beside the list, or the one given)' : ''}.`);
+    }
     ctx.progress(images.length, images.length, 'Evaluating…');
     const systems = evaluatePairs(pairs, list.folds, params.recognizers);
     const listSha256 = sha256Hex(text);
@@ -83,6 +90,11 @@ export const evalPairsJob: JobDefinition<'eval.pairs', EvalResult> = {
       systems: systems.map(({ log10Lrs: _l, scores: _s, ...s }) => s),
       files: [],
       savedCalibration: null,
+      plots: [
+        { name: 'roc', title: 'ROC', spec: rocSpec(systems, path.basename(params.list)) },
+        { name: 'det', title: 'DET', spec: detSpec(systems, path.basename(params.list)) },
+        ...systems.map((s) => ({ name: `tippett-${s.system}`, title: `Tippett: ${s.system}`, spec: tippettSpec(s, path.basename(params.list)) })),
+      ],
     };
     if (params.outDir) {
       await mkdir(params.outDir, { recursive: true });
@@ -91,7 +103,7 @@ export const evalPairsJob: JobDefinition<'eval.pairs', EvalResult> = {
       const json = path.join(params.outDir, 'evaluation.json');
       result.files.push(json);
       // The JSON keeps every score and cross-validated LR, so any figure can be recomputed.
-      await writeFile(json, `${JSON.stringify({ ...result, facetVersion: FACET_VERSION, systems }, null, 2)}\n`);
+      await writeFile(json, `${JSON.stringify({ ...result, plots: undefined, facetVersion: FACET_VERSION, systems }, null, 2)}\n`);
     }
     if (params.saveCalibration) {
       const set = fitCalibrationSet(params.saveCalibration, pairs, models, {
