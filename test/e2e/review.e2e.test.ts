@@ -93,7 +93,8 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
       if (r.status() >= 400) problems.push(`${r.status()} ${u.pathname}`);
     });
     await page.goto(app.loginUrl);
-    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    // Generous: on two busy cores the first load of the bundle can take a while.
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor({ timeout: 90_000 });
     await page.getByLabel(/one absolute path per line/).fill(root);
     await page.getByLabel(/folder name is its subject/).check();
     await page.getByRole('button', { name: 'Import' }).click();
