@@ -50,7 +50,9 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
     const first = result(await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.characterize', params }).id));
     expect(first.portraits).toHaveLength(6);
     expect(first.arbitrary).toHaveLength(6);
-    expect(first.parts.map((p) => p.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Eight facial parts and hair, plus the ears where the representative portrait's crop shows them.
+    expect(first.parts.map((p) => p.rank)).toEqual(first.parts.map((_, i) => i + 1));
+    expect(first.parts.length).toBe(first.parts.some((p) => p.part === 'ears') ? 10 : 9);
     expect(first.parts.map((p) => p.part)).toContain("hair");
     expect(first.parts.map((p) => p.score)).toEqual([...first.parts.map((p) => p.score)].sort((a, b) => b - a));
     expect(first.mostRepresentative).not.toBe(first.leastRepresentative);

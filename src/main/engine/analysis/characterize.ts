@@ -7,7 +7,8 @@
 import type { Catalog } from '../catalog/catalog';
 import type { InferenceService } from '../models/inference';
 import type { ModelEntry } from '../models/manifest';
-import { hairMask } from '../vision/hair';
+import { earMasks } from '../vision/ears';
+import { hairMask, personMask } from '../vision/hair';
 import { partMasks, PART_NAMES, type PartName } from '../vision/parts';
 import { alignedFace, type AlignedFace } from './aligned-face';
 import { chooseProvider } from '../models/providers';
@@ -39,7 +40,7 @@ export interface Characterization {
   mostRepresentative: string;
   leastRepresentative: string;
   /** Parts, most characteristic first: PCAM mass share on the representative portrait minus the arbitrary set's. */
-  parts: { part: PartName | 'hair'; score: number; individual: number; arbitrary: number; rank: number }[];
+  parts: { part: PartName | 'hair' | 'ears'; score: number; individual: number; arbitrary: number; rank: number }[];
   losses: number[];
   /** The learned metric (kept with the cached result, for the characterization-weighted look-alikes). */
   model: PcamModel;
@@ -48,8 +49,8 @@ export interface Characterization {
 }
 
 /** Part masks pooled onto the feature grid: the share of each cell that a part covers. */
-function cellMasks(face: AlignedFace, hair: Float32Array, crop: number, shape: MapShape): Float32Array[] {
-  const masks = [...partMasks(face.mesh, crop, crop), { mask: hair }];
+function cellMasks(face: AlignedFace, hair: Float32Array, ears: Float32Array, crop: number, shape: MapShape): Float32Array[] {
+  const masks = [...partMasks(face.mesh, crop, crop), { mask: hair }, { mask: ears }];
   const cell = crop / shape.w;
   return masks.map((m) => {
     const out = new Float32Array(shape.w * shape.h);
@@ -141,16 +142,30 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
   const order = rep.map((r, i) => ({ r, i })).sort((a, b) => b.r - a.r);
   const best = order[0]!.i;
   const crop = entry.input.width;
-  const masksOf = async (face: AlignedFace): Promise<Float32Array[]> => cellMasks(face, await hairMask(face.crop255, crop, face.mesh, inference), crop, shape);
+  let earsSeen = false;
+  const masksOf = async (face: AlignedFace, own = false): Promise<Float32Array[]> => {
+    const person = await personMask(face.crop255, crop, inference);
+    // Ears where visible in the crop (recognizer crops are tight: often they are not).
+    const ears = new Float32Array(crop * crop);
+    for (const ear of earMasks(face.crop255, crop, face.mesh, person)) {
+      if (!ear.visible) continue;
+      if (own) earsSeen = true;
+      for (let i = 0; i < ears.length; i++) ears[i] = Math.max(ears[i]!, ear.mask[i]!);
+    }
+    return cellMasks(face, await hairMask(face.crop255, crop, face.mesh, inference, person), ears, crop, shape);
+  };
   // The individual's class (0) on the representative portrait against the arbitrary portraits.
-  const indShares = partShares(pcamMap(model, ind[best]!, 0), await masksOf(faces[best]!));
-  const names = [...PART_NAMES, 'hair' as const];
+  const indShares = partShares(pcamMap(model, ind[best]!, 0), await masksOf(faces[best]!, true));
+  const names = [...PART_NAMES, 'hair' as const, 'ears' as const];
   const arbShares = names.map(() => 0);
   for (const [k, f] of arbMaps.entries()) {
     const shares = partShares(pcamMap(model, f, 0), await masksOf(faces[mine.length + k]!));
     shares.forEach((s, p) => (arbShares[p] = arbShares[p]! + s / arbMaps.length));
   }
-  const parts = names.map((part, p) => ({ part, score: indShares[p]! - arbShares[p]!, individual: indShares[p]!, arbitrary: arbShares[p]!, rank: 0 }))
+  const parts = names
+    .map((part, p) => ({ part, score: indShares[p]! - arbShares[p]!, individual: indShares[p]!, arbitrary: arbShares[p]!, rank: 0 }))
+    // Ears are ranked only where the representative portrait shows them.
+    .filter((x) => x.part !== 'ears' || earsSeen)
     .sort((a, b) => b.score - a.score)
     .map((x, i) => ({ ...x, rank: i + 1 }));
   return {

@@ -10,8 +10,8 @@ import { fillPolygon, MESH_PARTS, offsetContour } from './parts';
 
 const SEGMENTER = 'selfie';
 
-/** `crop255`: size x size NHWC 0..255; `mesh`: the 468 landmarks in crop pixels. */
-export async function hairMask(crop255: Float32Array, size: number, mesh: Point[], inference: InferenceService): Promise<Float32Array> {
+/** The person segmenter's probability (0..1) per crop pixel; `crop255`: size x size NHWC 0..255. */
+export async function personMask(crop255: Float32Array, size: number, inference: InferenceService): Promise<Float32Array> {
   const entry = inference.registry.get(SEGMENTER);
   const side = entry.input.width;
   // The crop as an 8-bit image, resampled to the segmenter's input and scaled to its range.
@@ -24,7 +24,12 @@ export async function hairMask(crop255: Float32Array, size: number, mesh: Point[
   const personImg: RgbImage = { width: side, height: side, data: new Uint8Array(side * side * 3) };
   for (let i = 0; i < side * side; i++) personImg.data[i * 3] = Math.round(Math.max(0, Math.min(1, person[i]!)) * 255);
   const inCrop = resample(personImg, size, size, { a: side / size, b: 0, tx: 0, ty: 0 });
+  return Float32Array.from({ length: size * size }, (_, p) => inCrop[p * 3]! / 255);
+}
 
+/** `crop255`: size x size NHWC 0..255; `mesh`: the 468 landmarks in crop pixels. */
+export async function hairMask(crop255: Float32Array, size: number, mesh: Point[], inference: InferenceService, person?: Float32Array): Promise<Float32Array> {
+  const inCrop = person ?? (await personMask(crop255, size, inference));
   const iod = Math.hypot(mesh[263]![0] - mesh[33]![0], mesh[263]![1] - mesh[33]![1]);
   const oval = offsetContour(MESH_PARTS.faceOval.map((i) => mesh[i]!), 0.08 * iod);
   const face = fillPolygon(oval, size, size);
@@ -33,7 +38,7 @@ export async function hairMask(crop255: Float32Array, size: number, mesh: Point[
   for (let y = 0; y < size && y < mouthY; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
-      out[p] = inCrop[p * 3]! / 255 >= 0.5 && face[p]! < 0.5 ? 1 : 0;
+      out[p] = inCrop[p]! >= 0.5 && face[p]! < 0.5 ? 1 : 0;
     }
   }
   return out;
