@@ -642,7 +642,7 @@ export function backward(net: Net, values: Map<string, T>, rule: BackwardRule, f
 }
 
 /** The same network as an ONNX model (batch dynamic), one node per layer; `outputs` become graph outputs. */
-export function toOnnx(net: Net, outputs: string[]): Uint8Array {
+export function toOnnx(net: Net, outputs: string[], opset = 13): Uint8Array {
   const g = new GraphBuilder('reference_net');
   const [, H, W, C] = net.input.shape as [number, number, number, number];
   g.input(net.input.name, 'float32', ['batch', H, W, C]);
@@ -750,7 +750,7 @@ export function toOnnx(net: Net, outputs: string[]): Uint8Array {
     }
   }
   for (const o of outputs) g.output(o, 'float32');
-  return g.toBytes({ producer: 'facet-test', version: '1' });
+  return g.toBytes({ producer: 'facet-test', version: '1', opset });
 }
 
 /** Seeded uniform numbers in [lo, hi). */

@@ -121,6 +121,41 @@ function positiveNet(): Net {
   return { input: { name: 'image', shape: [1, 8, 8, 3] }, layers };
 }
 
+/** An ArcFace-style residual net (BatchNormalization, PRelu, Flatten, Gemm, feature batch norm) written at opset 11, as many lab exports are. */
+function arcfaceNet(): Net {
+  const r = rng(13);
+  const bn = (name: string, x: string, c: number): Layer => ({
+    name,
+    in: [x],
+    op: 'bn',
+    gamma: vec(r, c, -1.2, 1.5),
+    beta: vec(r, c, -0.2, 0.3),
+    mean: vec(r, c, -0.3, 0.3),
+    variance: vec(r, c, 0.5, 1.5),
+    eps: 1e-5,
+  });
+  const layers: Layer[] = [
+    { name: 'nchw', in: ['image'], op: 'transpose', perm: [0, 3, 1, 2] },
+    { name: 'centred', in: ['nchw'], op: 'subc', c: 127.5 },
+    { name: 'scaled', in: ['centred'], op: 'mulc', c: 0.0078125 },
+    conv(r, 'c1', 'scaled', 3, 6, 3, { pads: [1, 1, 1, 1], b: undefined }),
+    bn('b1', 'c1', 6),
+    { name: 'p1', in: ['b1'], op: 'prelu', slope: vec(r, 6, 0.1, 0.3) },
+    conv(r, 'c2', 'p1', 6, 6, 3, { pads: [1, 1, 1, 1], b: undefined }),
+    bn('b2', 'c2', 6),
+    { name: 'p2', in: ['b2'], op: 'prelu', slope: vec(r, 6, 0.1, 0.3) },
+    conv(r, 'c3', 'p2', 6, 6, 3, { strides: [2, 2], pads: [1, 1, 1, 1], b: undefined }),
+    bn('b3', 'c3', 6),
+    conv(r, 'short', 'p1', 6, 6, 1, { strides: [2, 2], b: undefined }),
+    bn('bs', 'short', 6),
+    { name: 'feature_map', in: ['b3', 'bs'], op: 'add' },
+    { name: 'flat', in: ['feature_map'], op: 'flatten' },
+    { name: 'fc', in: ['flat'], op: 'gemm', w: weights(r, 5 * 96, 96), wShape: [5, 96], b: vec(r, 5, -0.1, 0.1) },
+    bn('embedding', 'fc', 5),
+  ];
+  return { input: { name: 'image', shape: [1, 8, 8, 3] }, layers };
+}
+
 function image(net: Net, seed: number, lo = 0, hi = 255): T {
   const r = rng(seed);
   const n = net.input.shape.reduce((a, b) => a * b, 1);
@@ -159,12 +194,13 @@ async function runBackward(model: Uint8Array, net: Net, images: T[], seeds: T[])
 }
 
 describe.each([
-  ['many layer kinds', convNet],
-  ['mobileface pattern', mobileNet],
-  ['positive net', positiveNet],
-])('backward graphs match the TypeScript reference: %s', (_label, makeNet) => {
+  ['many layer kinds', convNet, 13],
+  ['mobileface pattern', mobileNet, 13],
+  ['positive net', positiveNet, 13],
+  ['ArcFace pattern, opset 11', arcfaceNet, 11],
+])('backward graphs match the TypeScript reference: %s', (_label, makeNet, opset) => {
   const net = makeNet();
-  const onnxModel = toOnnx(net, ['embedding', 'feature_map']);
+  const onnxModel = toOnnx(net, ['embedding', 'feature_map'], opset);
   it.each(RULES)('%s', async (rule) => {
     const model = await buildBackwardModel(onnxModel, { rule, from: 'embedding', at: ['feature_map'] });
     const xs = [image(net, 1), image(net, 2)];
