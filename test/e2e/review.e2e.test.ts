@@ -369,7 +369,7 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
   }, 180_000);
 
   it('the other screens pass axe too, and nothing logged an error', async () => {
-    for (const [link, heading] of [['Subjects', 'Subjects'], ['Jobs', 'Jobs'], ['Settings', 'Settings & doctor'], ['Catalog', 'Catalog']] as const) {
+    for (const [link, heading] of [['Subjects', 'Subjects'], ['Jobs', 'Jobs'], ['Settings', 'Settings & doctor'], ['Evaluation', 'Evaluation & calibration'], ['Catalog', 'Catalog']] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading }).waitFor();
       if (link === 'Settings') await page.getByTestId('provider').waitFor({ timeout: 60_000 });
