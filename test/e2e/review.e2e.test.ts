@@ -299,6 +299,8 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     await page.getByTestId('assessment-form').waitFor();
     expect(await page.getByTestId('verdict').count()).toBe(0);
     expect(await page.getByTestId('decisions').count()).toBe(0);
+    expect(await painted('overlay-a')).toBe(0);
+    expect(await painted('overlay-b')).toBe(0);
 
     await page.getByRole('link', { name: 'Verification' }).click();
     await page.getByRole('heading', { name: 'Verification', exact: true }).waitFor();
