@@ -43,7 +43,5 @@ export interface Explainer {
   label: string;
   /** Needs `contrast`. */
   contrastive: boolean;
-  /** False for maps that must not be smoothed (the random baseline is uniform noise, as in paper 001). */
-  smooth?: boolean;
   run(rt: SaliencyRuntime, input: ExplainInput): Promise<RawMap>;
 }

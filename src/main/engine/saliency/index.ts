@@ -51,7 +51,7 @@ export async function explain(rt: SaliencyRuntime, method: MethodId, input: Expl
   const raw = await e.run(rt, input);
   if (raw.data.length !== width * height) throw new Error(`${method} returned ${raw.data.length} values for a ${width}x${height} crop`);
   for (const v of raw.data) if (!Number.isFinite(v)) throw new Error(`${method} produced a non-finite value on ${input.model}`);
-  const map = e.smooth === false ? unitMass(raw.data) : postprocess({ width, height, data: raw.data }).data;
+  const map = postprocess({ width, height, data: raw.data }).data;
   return {
     method,
     model: input.model,
