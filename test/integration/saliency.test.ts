@@ -71,7 +71,8 @@ describe.skipIf(!hasSharedData)('saliency methods on mobileface and LFW faces', 
       expect(r.map).toHaveLength(112 * 112);
       expect(r.map.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
       expect(r.map.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
-      expect(Math.max(...r.map)).toBeGreaterThan(2 * Math.min(...r.map));
+      // Smoothed uniform noise varies little; every explanation has clear peaks.
+      expect(Math.max(...r.map)).toBeGreaterThan((e.id === 'random' ? 1.01 : 2) * Math.min(...r.map));
       if (e.contrastive) await expect(explain(rt, e.id as MethodId, { model: MODEL, crop: a.crop, target })).rejects.toThrow(/contrast/);
     }
     await expect(explain(rt, 'tcebp', { model: MODEL, crop: a.crop, target, contrast })).rejects.toThrow(/epsilon/);
