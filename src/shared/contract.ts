@@ -798,7 +798,15 @@ export const methods = {
   },
   'faces.setPrimary': { request: z.object({ sha256: Sha256, face: z.number().int().nonnegative() }).strict(), response: z.object({ primary: z.number().int() }) },
   'annotations.add': {
-    request: z.object({ target: AnnotationTarget, body: z.string().trim().min(1, 'must not be empty').max(20_000), region: Box.optional() }).strict(),
+    request: z
+      .object({
+        target: AnnotationTarget,
+        body: z.string().trim().min(1, 'must not be empty').max(20_000),
+        region: Box.optional(),
+        /** The examiner who writes it (its author); default: the account Facet runs under. */
+        examiner: Examiner.optional(),
+      })
+      .strict(),
     response: Annotation,
   },
   'annotations.list': { request: z.object({ target: AnnotationTarget }).strict(), response: z.array(Annotation) },

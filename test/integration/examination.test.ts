@@ -155,6 +155,15 @@ describe.skipIf(!hasSharedData)('examination: assessment, checklist and blind ve
     expect(engine.catalog.audit.verify().ok).toBe(true);
   });
 
+  it('annotations are signed by the examiner who writes them', async () => {
+    const target = { kind: 'face', id: String(face['Colin_Powell_0001']) };
+    const added = await call('annotations.add', { target, body: 'mole left of the nose', examiner: 'Ana Ruiz' });
+    expect(added.ok, JSON.stringify(added.error)).toBe(true);
+    expect(added.data).toMatchObject({ author: 'Ana Ruiz' });
+    expect(engine.catalog.audit.list(1)[0]).toMatchObject({ actor: 'Ana Ruiz', action: 'annotation.add' });
+    expect((await call('annotations.add', { target, body: 'x', examiner: ' ' })).error?.code).toBe('invalid_request');
+  });
+
   it('disagreement: another conclusion, or scales two or more apart; one examiner\'s own decisions and superseded ones never count', () => {
     let id = 0;
     const d = (author: string, scale: number | null, conclusion: Decision['conclusion'], supersededBy: number | null = null): Decision => ({

@@ -334,7 +334,7 @@ export function createEngine(options: EngineOptions): Engine {
       setPrimaryFace(catalog, r.sha256, r.face, actor);
       return { primary: r.face };
     }),
-    'annotations.add': (r) => review(() => addAnnotation(catalog, r, actor)),
+    'annotations.add': (r) => review(() => addAnnotation(catalog, r, r.examiner ?? actor)),
     'annotations.list': (r) => listAnnotations(catalog, r.target),
     'decisions.record': (r) =>
       review(() => {

@@ -395,22 +395,31 @@ class Builder {
 
   // ---- ReLU-like ops ---------------------------------------------------------------------------
 
-  /** For a ReLU-like node: [its dependent input, the local derivative (mask or slope) tensor]; undefined otherwise. */
-  private reluLike(n: NodeProto): [string, string] | undefined {
+  /**
+   * For a ReLU-like node: its dependent input and `mask(g)`, which multiplies g by the local
+   * derivative (Where on the forward condition for 0/1 masks; a slope tensor for LeakyRelu/PRelu).
+   * Nothing is added to the graph until `mask` is called (deconvnet never calls it).
+   */
+  private reluLike(n: NodeProto): { x: string; mask: (g: string) => string } | undefined {
     const ins = n.input ?? [];
     const x = ins[0]!;
     const hint = `${n.output![0]}/mask`;
-    const cast = (b: string): string => this.op('Cast', [b], hint, { to: onnx.TensorProto.DataType.FLOAT });
+    const zero = (): string => this.f(`${hint}/zero`, [0], []);
+    const where = (cond: () => string) => ({ x, mask: (g: string) => this.op('Where', [cond(), g, zero()], `${x}/signal_masked`) });
+    const slope = (neg: () => string) => ({
+      x,
+      mask: (g: string) => this.op('Mul', [g, this.op('Where', [this.op('Greater', [x, zero()], hint), this.f(`${hint}/one`, [1], []), neg()], hint)], `${x}/signal_masked`),
+    });
     switch (n.opType) {
       case 'Relu':
-        return [x, cast(this.op('Greater', [x, this.f(`${hint}/zero`, [0], [])], hint))];
+        return where(() => this.op('Greater', [x, zero()], hint));
       case 'LeakyRelu': {
         const alpha = attrFloat(n, 'alpha', 0.01);
-        return [x, this.op('Where', [this.op('Greater', [x, this.f(`${hint}/zero`, [0], [])], hint), this.f(`${hint}/one`, [1], []), this.f(`${hint}/alpha`, [alpha], [])], hint)];
+        return slope(() => this.f(`${hint}/alpha`, [alpha], []));
       }
       case 'PRelu':
         if (this.dep.has(ins[1]!)) return undefined;
-        return [x, this.op('Where', [this.op('Greater', [x, this.f(`${hint}/zero`, [0], [])], hint), this.f(`${hint}/one`, [1], []), ins[1]!], hint)];
+        return slope(() => ins[1]!);
       case 'Clip': {
         let lo: string | undefined = ins[1] || undefined;
         let hi: string | undefined = ins[2] || undefined;
@@ -421,11 +430,13 @@ class Builder {
           hi = b ? this.f(`${hint}/hi`, [b.f ?? 0], []) : undefined;
         }
         if ((lo && this.dep.has(lo)) || (hi && this.dep.has(hi))) return undefined;
-        const parts: string[] = [];
-        if (lo) parts.push(this.op('Greater', [x, lo], hint));
-        if (hi) parts.push(this.op('Less', [x, hi], hint));
-        if (!parts.length) return [x, this.op('Cast', [this.op('Equal', [x, x], hint)], hint, { to: onnx.TensorProto.DataType.FLOAT })];
-        return [x, cast(parts.length === 2 ? this.op('And', parts, hint) : parts[0]!)];
+        if (!lo && !hi) return { x, mask: (g) => g };
+        return where(() => {
+          const parts: string[] = [];
+          if (lo) parts.push(this.op('Greater', [x, lo], hint));
+          if (hi) parts.push(this.op('Less', [x, hi], hint));
+          return parts.length === 2 ? this.op('And', parts, hint) : parts[0]!;
+        });
       }
       case 'Max':
       case 'Min': {
@@ -434,7 +445,7 @@ class Builder {
         if (d.length !== 1) return undefined;
         const xd = ins[d[0]!]!;
         const c = ins[1 - d[0]!]!;
-        return [xd, cast(this.op(n.opType === 'Max' ? 'Greater' : 'Less', [xd, c], hint))];
+        return { x: xd, mask: (g) => this.op('Where', [this.op(n.opType === 'Max' ? 'Greater' : 'Less', [xd, c], hint), g, zero()], `${xd}/signal_masked`) };
       }
     }
     return undefined;
@@ -450,10 +461,10 @@ class Builder {
     const ys = this.shape(y);
     const relu = this.reluLike(n);
     if (relu) {
-      const [x, m] = relu;
+      const { x, mask } = relu;
       let g: string;
-      if (rule === 'gradient') g = this.op('Mul', [gy, m], `${x}/signal`);
-      else if (rule === 'guided') g = this.op('Mul', [this.op('Relu', [gy], `${x}/signal_pos`), m], `${x}/signal`);
+      if (rule === 'gradient') g = mask(gy);
+      else if (rule === 'guided') g = mask(this.op('Relu', [gy], `${x}/signal_pos`));
       else g = this.op('Relu', [gy], `${x}/signal`);
       this.add(x, this.reduceTo(g, ys, this.shape(x), `${x}/signal`));
       return;
