@@ -465,7 +465,7 @@ export function buildProgram(): Command {
         const r = await api.call('lookalikes.query', { face: ref, recognizer: o.recognizer, limit: o.limit, weighted: Boolean(o.weighted) });
         if (json) return printJson(r);
         process.stdout.write(
-          `${r.recognizer} (${r.modelSha256.slice(0, 12)}): ${r.searched} faces searched in ${r.millis.toFixed(1)} ms` +
+          `${r.recognizer} (${r.modelSha256.slice(0, 12)}): ${r.searched} faces searched in ${r.millis.toFixed(1)} ms (${r.search.method === 'hnsw' ? `HNSW index, ${r.search.candidates} candidates re-ranked exactly` : 'exact'})` +
             `${r.query.subject ? `; ${r.query.subject}'s own portraits left out` : ''}\n`,
         );
         for (const h of r.results) {

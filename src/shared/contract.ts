@@ -731,6 +731,17 @@ export const methods = {
       query: z.object({ sha256: Sha256, face: z.number().int(), subject: z.string().nullable() }),
       /** Faces searched (every catalogued face embedded by this model file). */
       searched: z.number().int(),
+      /**
+       * How: exact cosine over every face up to `exactLimit` faces; above, an HNSW index (built in the
+       * background on first use, answered exactly meanwhile) whose candidates are re-ranked exactly.
+       */
+      search: z.object({
+        method: z.enum(['exact', 'hnsw']),
+        exactLimit: z.number().int(),
+        index: z.enum(['none', 'building', 'ready', 'failed']),
+        /** Faces scored exactly: all of them, or the index's candidates. */
+        candidates: z.number().int(),
+      }),
       millis: z.number(),
       results: z.array(
         z.object({

@@ -15,7 +15,7 @@ import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision,
 import { pairReview, recordAssessment, verificationQueue, visibleTo } from './catalog/examination';
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
-import { EmbeddingIndex, type IndexedFace } from './analysis/lookalikes';
+import { defaultExactLimit, EmbeddingIndex, type IndexedFace } from './analysis/lookalikes';
 import { alignedFace } from './analysis/aligned-face';
 import { metricDistance, storedMetric } from './analysis/characterize';
 import { calibrationSetFor, fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
@@ -44,6 +44,8 @@ export interface EngineOptions {
   provider?: ProviderPreference;
   /** onnxruntime intra-op threads. */
   threads?: number;
+  /** Look-alike searches over more faces than this use the HNSW index (default: by dimension, see lookalikes.ts). */
+  lookalikeExactLimit?: number;
 }
 
 export type Handlers = { [M in Method]: (request: ParsedReq<M>) => Promise<Res<M>> | Res<M> };
@@ -95,6 +97,7 @@ export function createEngine(options: EngineOptions): Engine {
     const key = `${model}:${sha}`;
     const cached = indexes.get(key);
     if (cached?.version === version) return cached.index;
+    void cached?.index.dispose();
     const index = EmbeddingIndex.load(catalog, model, sha);
     indexes.set(key, { version, index });
     return index;
@@ -230,12 +233,16 @@ export function createEngine(options: EngineOptions): Engine {
       const subject = (catalog.db.prepare('SELECT s.name FROM portraits p JOIN subjects s ON s.id = p.subject_id WHERE p.sha256 = ?').get(query.sha256) as { name: string } | undefined)?.name ?? null;
       // Other people only: never the query's own portrait, nor its subject's other portraits.
       const skip = (f: { portrait: string; subject: string | null }): boolean => f.portrait === query.sha256 || (subject !== null && f.subject === subject);
+      // Exact below the limit, else the HNSW index once built (persisted in the catalog's cache folder).
+      const policy = { exactLimit: options.lookalikeExactLimit ?? defaultExactLimit(index.dim), persistDir: path.join(catalog.dir, 'cache', 'lookalikes') };
+      const found = await index.lookalikes(query.face.embeddings[entry.id]!.vector, r.weighted ? Math.max(3 * r.limit, 60) : r.limit, skip, policy);
       const respond = (hits: { face: IndexedFace; score: number; metricDistance: number | null }[]) => ({
         recognizer: entry.id,
         weighted: r.weighted,
         modelSha256: entry.sha256,
         query: { sha256: query.sha256, face: query.face!.idx, subject },
         searched: index.size,
+        search: found.search,
         millis: performance.now() - t0,
         results: hits.map((h, i) => ({ rank: i + 1, faceId: h.face.faceId, sha256: h.face.portrait, face: h.face.idx, subject: h.face.subject, score: h.score, metricDistance: h.metricDistance })),
       });
@@ -243,7 +250,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (!subject) throw new EngineError('invalid_request', 'a weighted search needs a catalogued portrait of a named subject');
         const metric = storedMetric(catalog, subject, entry.sha256);
         if (!metric) throw new EngineError('invalid_request', `"${subject}" has no characterization with this ${entry.id} file; run \`facet characterize ${subject}\` first`);
-        const pool = index.search(query.face.embeddings[entry.id]!.vector, Math.max(3 * r.limit, 60), skip);
+        // The metric re-ranks the nearest faces by plain cosine (exact, or the index's re-ranked candidates).
+        const pool = found.hits;
         const mapOf = async (input: { path: string } | { sha256: string }, face: number): Promise<Float32Array> =>
           (await inference.run(entry.id, (await alignedFace(input, { catalog, inference }, entry, face)).crop))['feature_map']!.data;
         const q = await mapOf(r.face.path !== undefined ? { path: r.face.path } : { sha256: query.sha256 }, query.face.idx);
@@ -252,7 +260,7 @@ export function createEngine(options: EngineOptions): Engine {
         scored.sort((x, y) => x.metricDistance - y.metricDistance);
         return respond(scored.slice(0, r.limit));
       }
-      return respond(index.search(query.face.embeddings[entry.id]!.vector, r.limit, skip).map((h) => ({ ...h, metricDistance: null })));
+      return respond(found.hits.map((h) => ({ ...h, metricDistance: null })));
     },
     'calibrations.selected': () => selectedCalibration(catalog),
     'calibrations.select': (r) => {
@@ -388,6 +396,7 @@ export function createEngine(options: EngineOptions): Engine {
       return original && { file: catalog.store.pathFor(sha256), format: original.format };
     },
     async close() {
+      await Promise.all([...indexes.values()].map((c) => c.index.dispose()));
       await jobs.close();
       await inference?.close();
       await saliency?.then((rt) => rt.close()).catch(() => undefined);
