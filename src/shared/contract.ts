@@ -539,7 +539,7 @@ export const Decision = z.object({
   createdAt: z.string(),
   /** FISWG component findings (null on decisions recorded without them). */
   checklist: Checklist.nullable(),
-  /** verification: recorded while another examiner's decision on the pair was withheld from this one. */
+  /** verification: another examiner had a current decision on the pair when this one was recorded; examination otherwise. */
   role: z.enum(['examination', 'verification']).nullable(),
   /** The examiner's initial assessment (or recorded skip) it followed. */
   assessment: z.number().int().nullable(),

@@ -104,7 +104,7 @@ export interface Decision {
   createdAt: string;
   /** FISWG component findings; null on decisions recorded without one. */
   checklist: Checklist | null;
-  /** verification: another examiner had decided the pair when this one was recorded (blind to it). */
+  /** verification: another examiner had a current decision on the pair when this one was recorded; examination otherwise. */
   role: 'examination' | 'verification' | null;
   /** The examiner's assessment (or recorded skip) this decision followed. */
   assessment: number | null;
