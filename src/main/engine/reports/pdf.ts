@@ -6,6 +6,7 @@
  * report keeps every character.
  */
 import PDFDocument from 'pdfkit';
+import sharp from 'sharp';
 import type { ReportData, ReportImage } from './collect';
 import { auditDetails, calibrationSentence, calibrationsUsed, decisionEvidence, decisionFields, headlineSentence, lrText, num, qualityText } from './text';
 
@@ -16,7 +17,21 @@ export function pdfSafe(s: string): string {
   return s.replace(/[^\x20-\x7e\n\u00a0-\u00ff]/g, (c) => REPLACEMENTS[c] ?? '?');
 }
 
-export function renderPdf(data: ReportData): Promise<Buffer> {
+/**
+ * PNGs with an alpha channel are split by pdfkit asynchronously, and their objects are then
+ * written in whatever order the splits finish: the same report could differ in byte order. Opaque
+ * PNGs (and JPEGs) are embedded as they are, so every PNG is flattened first.
+ */
+async function opaque(data: Buffer, mediaType: string): Promise<Buffer> {
+  return mediaType === 'image/png' ? sharp(data).flatten({ background: '#ffffff' }).removeAlpha().png().toBuffer() : data;
+}
+
+export async function renderPdf(input: ReportData): Promise<Buffer> {
+  const data: ReportData = {
+    ...input,
+    images: await Promise.all(input.images.map(async (im) => ({ ...im, shown: { ...im.shown, data: await opaque(im.shown.data, im.shown.mediaType) } }))),
+    overlays: await Promise.all(input.overlays.map(async (o) => ({ ...o, png: await opaque(o.png, 'image/png') }))),
+  };
   const created = new Date(data.asOf);
   const doc = new PDFDocument({
     size: 'A4',
@@ -31,8 +46,9 @@ export function renderPdf(data: ReportData): Promise<Buffer> {
   });
   const width = doc.page.width - 96;
   const text = (s: string, size = 10, font = 'Helvetica'): void => void doc.font(font).fontSize(size).text(pdfSafe(s), { width });
-  const heading = (s: string): void => {
-    if (doc.y > doc.page.height - 140) doc.addPage();
+  /** A heading stays with at least `keep` points of what follows it. */
+  const heading = (s: string, keep = 140): void => {
+    if (doc.y > doc.page.height - 48 - keep) doc.addPage();
     doc.moveDown(0.8);
     text(s, 14, 'Helvetica-Bold');
     doc.moveDown(0.3);
@@ -44,11 +60,24 @@ export function renderPdf(data: ReportData): Promise<Buffer> {
   const ensure = (h: number): void => {
     if (doc.y + h > doc.page.height - 48) doc.addPage();
   };
-  const picture = (data: Buffer, caption: string, maxW: number, maxH: number): void => {
-    ensure(maxH + 30);
-    doc.image(data, doc.page.margins.left, doc.y, { fit: [maxW, maxH] });
-    doc.y += maxH + 4;
-    text(caption, 9);
+  /** Pictures side by side, each fitted in a square cell with its caption below. */
+  const row = (items: { data: Buffer; caption: string }[], size: number): void => {
+    const gap = 12;
+    const cell = Math.min(size, (width - gap * (items.length - 1)) / items.length);
+    ensure(cell + 40);
+    const top = doc.y;
+    let bottom = top;
+    items.forEach((it, i) => {
+      const x = doc.page.margins.left + i * (cell + gap);
+      doc.image(it.data, x, top, { fit: [cell, cell] });
+      doc.font('Helvetica').fontSize(8).text(pdfSafe(it.caption), x, top + cell + 3, { width: cell });
+      bottom = Math.max(bottom, doc.y);
+    });
+    doc.x = doc.page.margins.left;
+    doc.y = bottom + 6;
+  };
+  const rows = (items: { data: Buffer; caption: string }[], perRow: number, size: number): void => {
+    for (let i = 0; i < items.length; i += perRow) row(items.slice(i, i + perRow), size);
   };
 
   text(`Facet case report: ${data.title}`, 18, 'Helvetica-Bold');
@@ -60,20 +89,28 @@ export function renderPdf(data: ReportData): Promise<Buffer> {
   }
   for (const n of data.notes) text(n, 9);
 
-  heading('Images');
-  const image = (im: ReportImage, size: number): void => {
-    picture(im.shown.data, `${im.label}: ${im.originalName}${im.subject ? ` - ${im.subject}` : ''}; ${im.format} ${im.width}x${im.height}, ${im.bytes} bytes${im.shown.preview ? ' (shown: a preview; the hash is of the original)' : ''}`, size, size);
+  heading('Images', 300);
+  const subject = data.kind === 'subject';
+  rows(
+    data.images.map((im) => ({ data: im.shown.data, caption: `${im.label}: ${im.originalName}${subject ? '' : `${im.subject ? ` - ${im.subject}` : ''}; ${im.format} ${im.width}x${im.height}`}` })),
+    subject ? 4 : 2,
+    subject ? 115 : 240,
+  );
+  // The full hashes (and faces) below the pictures, one line each, so they can be read and copied.
+  const details = (im: ReportImage): void => {
+    ensure(40);
+    text(`${im.label}: ${im.originalName}${im.subject ? ` - ${im.subject}` : ''}; ${im.format} ${im.width}x${im.height}, ${im.bytes} bytes${im.shown.preview ? ' (shown: a preview; the hash is of the original)' : ''}`, 9, 'Helvetica-Bold');
     hash('SHA-256', im.sha256);
     for (const f of im.faces) text(`face ${f.idx}${f.primary ? ' (primary)' : ''} #${f.id}: box ${f.box.width.toFixed(0)}x${f.box.height.toFixed(0)} px; ${qualityText(f.quality)}`, 9);
     if (!im.faces.length) text('no analysed face', 9);
-    doc.moveDown(0.5);
+    doc.moveDown(0.3);
   };
-  for (const im of data.images) image(im, data.kind === 'subject' ? 110 : 220);
+  for (const im of data.images) details(im);
 
   if (data.diff) {
     const d = data.diff;
-    heading('Where the network sees the faces differ');
-    for (const o of data.overlays) picture(o.png, o.caption, 230, 230);
+    heading('Where the network sees the faces differ', 220);
+    row(data.overlays.map((o) => ({ data: o.png, caption: o.caption })), 160);
     text(
       `Pairwise occlusion (paper 003) with ${d.recognizer}: ${d.settings.patch} px patches, stride ${d.settings.stride}, ${d.settings.mode} occlusion${d.settings.refined ? ', coarse-to-fine' : ''}; cosine distance ${num(d.distance)}; ${d.forwardPasses} forward passes.`,
     );
@@ -99,6 +136,7 @@ export function renderPdf(data: ReportData): Promise<Buffer> {
       text(`${s.system}: score ${num(s.score)}, threshold ${num(s.threshold)}, decision ${s.decision ?? '-'}; LR ${lg ? lrText(lg.lr) : '-'} (logistic), ${pav ? lrText(pav.lr) : '-'} (PAV)`, 10, 'Helvetica-Bold');
       text(lg ? `Verbal scale: ${lg.verbal}` : (s.note ?? 'no calibration'), 9);
       hash('Model file SHA-256', s.modelSha256);
+      doc.moveDown(0.4);
     }
     for (const c of calibrationsUsed(data)) {
       ensure(40);
