@@ -16,6 +16,7 @@ export interface Tensor {
 }
 
 const DT = onnx.TensorProto.DataType;
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** protobufjs hands 64-bit integers back as Long objects (or numbers when small). */
 export function num(v: unknown): number {
@@ -36,8 +37,10 @@ export function tensorOf(t: OnnxNs.ITensorProto): Tensor {
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   switch (t.dataType) {
     case DT.FLOAT: {
-      const out = new Float32Array(count);
-      if (view) for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      let out = new Float32Array(count);
+      // Little-endian hosts can copy aligned raw bytes as they are (what every x86/ARM host is).
+      if (raw && raw.byteOffset % 4 === 0 && LITTLE_ENDIAN) out = new Float32Array(raw.buffer, raw.byteOffset, count).slice();
+      else if (view) for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       else out.set(t.floatData ?? []);
       return { dims, data: out };
     }
@@ -101,19 +104,42 @@ export interface Probe {
 }
 
 /**
- * Runs `model` once on CPU with zero inputs of batch 1 (symbolic dimensions set to 1), with every
- * node output added as a graph output, so every intermediate tensor's shape is known.
+ * Runs `model` once on CPU with zero inputs of batch 1 (symbolic dimensions set to 1). Every
+ * intermediate tensor's shape comes back through an added Shape node (copying every activation
+ * out of onnxruntime would cost seconds for a 224x224 recognizer); the values come back only for
+ * tensors computed from constants alone.
  */
 export async function probeModel(model: ModelProto): Promise<Probe> {
   const graph = model.graph!;
   const inits = new Set((graph.initializer ?? []).map((t) => t.name));
   const realInputs = (graph.input ?? []).filter((i) => !inits.has(i.name));
-  const outputs = new Set<string>();
-  for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) outputs.add(o);
   const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model as OnnxNs.ModelProto).finish());
+  const g = copy.graph!;
+  const constant = new Set<string>([...inits].filter((n): n is string => !!n));
+  const names = new Set<string>();
+  for (const t of realInputs) names.add(t.name!);
+  for (const n of graph.node ?? []) {
+    const isConst = (n.input ?? []).filter(Boolean).every((i) => constant.has(i)) && !n.opType!.startsWith('Random');
+    for (const o of n.output ?? []) {
+      if (!o) continue;
+      names.add(o);
+      if (isConst) constant.add(o);
+    }
+  }
+  const shapeOf = new Map<string, string>();
+  const outputs: string[] = [];
+  let k = 0;
+  for (const name of names) {
+    const s = `__probe_shape_${k++}`;
+    shapeOf.set(name, s);
+    g.node.push(onnx.NodeProto.create({ opType: 'Shape', input: [name], output: [s], name: s }));
+    outputs.push(s);
+    if (constant.has(name)) outputs.push(name);
+  }
   // Outputs without a type: onnxruntime infers them.
-  copy.graph!.output = [...outputs].map((name) => onnx.ValueInfoProto.create({ name }));
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish(), { executionProviders: ['cpu'] });
+  g.output = outputs.map((name) => onnx.ValueInfoProto.create({ name }));
+  // One run: optimizing the graph would cost more than it saves.
+  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish(), { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const i of realInputs) {
@@ -126,18 +152,16 @@ export async function probeModel(model: ModelProto): Promise<Probe> {
     const out = await session.run(feeds);
     const shapes = new Map<string, number[]>();
     const values = new Map<string, Tensor>();
-    for (const [name, t] of Object.entries(out)) {
+    for (const [name, s] of shapeOf) shapes.set(name, Array.from(out[s]!.data as BigInt64Array, Number));
+    for (const name of constant) {
+      const t = out[name];
+      if (!t) continue;
       const dims = t.dims.map(Number);
-      shapes.set(name, dims);
       if (t.type === 'float32') values.set(name, { dims, data: t.data as Float32Array });
       else if (t.type === 'int64') values.set(name, { dims, data: Array.from(t.data as BigInt64Array, Number) });
       else if (t.type === 'int32') values.set(name, { dims, data: Array.from(t.data as Int32Array) });
     }
-    for (const [name, f] of Object.entries(feeds)) shapes.set(name, f.dims.map(Number));
-    for (const t of graph.initializer ?? []) {
-      const dims = (t.dims ?? []).map(num);
-      shapes.set(t.name!, dims);
-    }
+    for (const t of graph.initializer ?? []) shapes.set(t.name!, (t.dims ?? []).map(num));
     return { shapes, values };
   } finally {
     await session.release();
