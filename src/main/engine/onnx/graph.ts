@@ -132,7 +132,7 @@ export async function probeModel(model: ModelProto): Promise<Probe> {
   for (const name of names) {
     const s = `__probe_shape_${k++}`;
     shapeOf.set(name, s);
-    g.node.push(onnx.NodeProto.create({ opType: 'Shape', input: [name], output: [s], name: s }));
+    (g.node ??= []).push(onnx.NodeProto.create({ opType: 'Shape', input: [name], output: [s], name: s }));
     outputs.push(s);
     if (constant.has(name)) outputs.push(name);
   }
