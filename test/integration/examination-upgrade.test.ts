@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../src/main/engine/catalog/catalog';
 import { pairReview, recordAssessment, verificationQueue } from '../../src/main/engine/catalog/examination';
-import { migrations } from '../../src/main/engine/catalog/migrations';
+import { LATEST_SCHEMA_VERSION, migrations } from '../../src/main/engine/catalog/migrations';
 import { listDecisions, recordDecision } from '../../src/main/engine/catalog/review';
 import { tempDir } from '../helpers/fixtures';
 
@@ -36,7 +36,7 @@ describe('examination records on an upgraded catalog', () => {
 
     const catalog = Catalog.open(dir);
     try {
-      expect(catalog.schemaVersion).toBe(7);
+      expect(catalog.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       const [old] = listDecisions(catalog);
       expect(old).toMatchObject({ id: 1, conclusion: 'same', scale: 2, rationale: 'old notes', author: 'olduser', checklist: null, role: null, assessment: null });
       // The old decision is someone else's: a new examiner is blind to it and has it in their queue.

@@ -14,7 +14,7 @@ const FROM = `FROM originals o
   LEFT JOIN subjects s ON s.id = p.subject_id
   LEFT JOIN faces f ON f.portrait = o.sha256 AND f.idx = coalesce(p.primary_idx, 0)`;
 
-// Same expressions as the indexes of migration 6, so that SQLite can use them.
+// Same expressions as the indexes of migrations 6 and 8, so that SQLite can use them.
 const INTER_OCULAR = "json_extract(f.quality, '$.interOcular')";
 const SHARPNESS = "json_extract(f.quality, '$.sharpness')";
 
@@ -57,6 +57,8 @@ interface Row {
 }
 
 export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: number; items: CatalogItem[] } {
+  // Every filter is a condition on `o` alone (joins as IN-sets that their indexes build), so that
+  // counting and paging never join 100k rows they do not need; details are joined for the page only.
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.query) {
@@ -65,29 +67,40 @@ export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: numbe
   }
   if (q.subject) {
     // LIKE is case-insensitive for ASCII; subjects are few, portraits_subject finds their portraits.
-    where.push("p.subject_id IN (SELECT id FROM subjects WHERE name LIKE ? ESCAPE '\\')");
+    where.push("o.sha256 IN (SELECT sha256 FROM portraits WHERE subject_id IN (SELECT id FROM subjects WHERE name LIKE ? ESCAPE '\\'))");
     args.push(likePattern(q.subject));
   }
   if (q.subjectId !== undefined) {
-    where.push('p.subject_id = ?');
+    where.push('o.sha256 IN (SELECT sha256 FROM portraits WHERE subject_id = ?)');
     args.push(q.subjectId);
   }
   if (q.sha256) {
     where.push('o.sha256 = ?');
     args.push(q.sha256);
   }
-  if (q.faces === 'with') where.push("p.state = 'analyzed' AND f.id IS NOT NULL");
-  else if (q.faces === 'without') where.push("p.state = 'analyzed' AND f.id IS NULL");
-  else if (q.faces === 'unanalysed') where.push("(p.state IS NULL OR p.state != 'analyzed')");
+  const quality: string[] = [];
+  const qualityArgs: unknown[] = [];
   const min = (expr: string, value: number | undefined): void => {
     if (value === undefined) return;
-    where.push(`${expr} >= ?`);
-    args.push(value);
+    quality.push(`${expr} >= ?`);
+    qualityArgs.push(value);
   };
   min('f.score', q.minDetectorScore);
   min('f.width', q.minFaceSize);
   min(INTER_OCULAR, q.minInterOcular);
   min(SHARPNESS, q.minSharpness);
+  if (q.faces === 'with' || quality.length) {
+    where.push(
+      `o.sha256 IN (SELECT f.portrait FROM faces f JOIN portraits p ON p.sha256 = f.portrait
+        WHERE p.state = 'analyzed' AND f.idx = coalesce(p.primary_idx, 0)${quality.map((c) => ` AND ${c}`).join('')})`,
+    );
+    args.push(...qualityArgs);
+  }
+  if (q.faces === 'without') {
+    where.push("o.sha256 IN (SELECT p.sha256 FROM portraits p WHERE p.state = 'analyzed' AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.portrait = p.sha256 AND f.idx = coalesce(p.primary_idx, 0)))");
+  } else if (q.faces === 'unanalysed') {
+    where.push("o.sha256 NOT IN (SELECT sha256 FROM portraits WHERE state = 'analyzed')");
+  }
   if (q.importedFrom) {
     where.push('o.imported_at >= ?');
     args.push(q.importedFrom);
@@ -97,18 +110,26 @@ export function browseCatalog(catalog: Catalog, q: CatalogQuery): { total: numbe
     args.push(upperBound(q.importedTo));
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (catalog.db.prepare(`SELECT count(*) AS n ${FROM} ${clause}`).get(...args) as { n: number }).n;
-  const rows = catalog.db
+  const db = catalog.db;
+  const total = (db.prepare(`SELECT count(*) AS n FROM originals o ${clause}`).get(...args) as { n: number }).n;
+  // The page's keys: sorts on the original's own columns need no join at all.
+  const joined = !['imported-desc', 'imported-asc', 'name'].includes(q.sort);
+  const keys = (
+    db.prepare(`SELECT o.sha256 ${joined ? FROM : 'FROM originals o'} ${clause} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset) as { sha256: string }[]
+  ).map((r) => r.sha256);
+  if (!keys.length) return { total, items: [] };
+  const rows = db
     .prepare(
       `SELECT o.sha256, o.bytes, o.format, o.width, o.height, o.original_name, o.imported_at, s.name AS subject, p.subject_id, p.state,
               (SELECT count(*) FROM faces c WHERE c.portrait = o.sha256) AS faces,
               f.score, f.width AS box_width, ${INTER_OCULAR} AS inter_ocular, ${SHARPNESS} AS sharpness
-       ${FROM} ${clause} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`,
+       ${FROM} WHERE o.sha256 IN (${keys.map(() => '?').join(', ')})`,
     )
-    .all(...args, q.limit, q.offset) as Row[];
+    .all(...keys) as Row[];
+  const bySha = new Map(rows.map((r) => [r.sha256, r]));
   return {
     total,
-    items: rows.map((r) => ({
+    items: keys.map((k) => bySha.get(k)!).map((r) => ({
       sha256: r.sha256,
       bytes: r.bytes,
       format: r.format,
