@@ -101,6 +101,19 @@ describe.skipIf(!hasSharedData)('evaluation, calibration choice and case reports
     await shot('evaluation-error.png');
   });
 
+  it('cancels a long evaluation (LFW View-1 DevTest, 1000 pairs) from its progress bar', async () => {
+    await page.getByRole('button', { name: 'lfw/pairsDevTest.txt' }).click();
+    await page.getByLabel(/LFW images folder/).fill('');
+    await page.getByRole('button', { name: 'Run the evaluation' }).click();
+    const job = page.locator('[data-testid="eval-job"] .job');
+    await page.locator('[data-testid="eval-job"] .job[data-state="running"]').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel Evaluate a pair list' }).click();
+    await page.locator('[data-testid="eval-job"] .job[data-state="cancelled"]').waitFor({ timeout: 60_000 });
+    expect(await job.textContent()).toMatch(/cancelled/i);
+    expect(await page.getByRole('table', { name: 'Figures per system' }).count()).toBe(0);
+    await shot('evaluation-cancelled.png');
+  }, 120_000);
+
   it('runs an evaluation as a job and draws ROC, DET and Tippett plots with Vega', async () => {
     await page.getByLabel(/^Pair list/).fill(list);
     await page.getByLabel(/LFW images folder/).fill(IMAGES);

@@ -187,6 +187,28 @@ describe.skipIf(!hasSharedData)('case reports and the calibration choice', () =>
     expect(await run(absent)).toMatch(/no pair could be scored/);
   }, 60_000);
 
+  it('a cancelled evaluation ends as cancelled (not failed), says what was kept, and stores nothing', async () => {
+    const before = (await call<unknown[]>('calibrations.list', {})).data?.length;
+    const list = path.join(SHARED_DATA, 'lfw/pairsDevTest.txt');
+    const { id } = engine.jobs.start({ kind: 'eval.pairs', params: { list, images: IMAGES, folds: 2, saveCalibration: 'never' } });
+    await new Promise<void>((resolve) => {
+      const stop = engine.jobs.onUpdate((j) => {
+        if (j.id === id && j.progress.done >= 3) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    engine.jobs.cancel(id);
+    const job = await engine.jobs.waitFor(id);
+    expect(job.state).toBe('cancelled');
+    expect(job.error).toBeNull();
+    expect(job.progress.message).toMatch(/^Cancelled: .*nothing was written/);
+    expect(job.progress.done).toBeLessThan(job.progress.total ?? 0);
+    expect(before).toBeGreaterThan(0);
+    expect((await call<unknown[]>('calibrations.list', {})).data?.length).toBe(before);
+  }, 60_000);
+
   it('the chosen calibration drives verification, says so, is audited, and persists in the catalog', async () => {
     // A small catalog calibration from a real evaluation (it becomes the newest set: the default).
     const list = path.join(tmp.dir, 'mini-pairs.txt');

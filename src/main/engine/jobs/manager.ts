@@ -187,12 +187,14 @@ export class JobManager {
         this.finish(job, m.cancelled ? 'cancelled' : 'succeeded', m.result, null);
         break;
       case 'error':
-        this.finish(job, 'failed', null, m.message);
+        // A job may stop a cancel by throwing (nothing partial to return): that is still a cancel.
+        if (job.killTimer) this.finish(job, 'cancelled', null, null, `Cancelled: ${m.message}`);
+        else this.finish(job, 'failed', null, m.message);
         break;
     }
   }
 
-  private finish(job: Job, state: JobState, result: unknown, error: string | null): void {
+  private finish(job: Job, state: JobState, result: unknown, error: string | null, cancelMessage = 'Cancelled'): void {
     if (job.settled) return;
     job.settled = true;
     if (job.killTimer) clearTimeout(job.killTimer);
@@ -217,7 +219,7 @@ export class JobManager {
     if (state === 'succeeded' && job.snapshot.progress.total !== null) {
       job.snapshot.progress.done = job.snapshot.progress.total;
     }
-    if (state === 'cancelled') job.snapshot.progress.message = 'Cancelled';
+    if (state === 'cancelled') job.snapshot.progress.message = cancelMessage;
     if (wasRunning) this.running -= 1;
     this.emit(job.snapshot.id);
     const waiters = this.waiters.get(job.snapshot.id) ?? [];
