@@ -162,10 +162,10 @@ async function reportImage(catalog: Catalog, sha256: string, label: string, thum
   if (!thumbnail && (o.format === 'jpeg' || o.format === 'png') && o.bytes <= EMBED_LIMIT) {
     shown = { mediaType: o.format === 'jpeg' ? 'image/jpeg' : 'image/png', data: await readFile(file), preview: false };
   } else {
-    // A preview both HTML and PDF can show (PDF takes only JPEG and PNG); sharp is deterministic.
-    const side = thumbnail ? 160 : 1024;
-    const data = await sharp(file).rotate().resize(side, side, { fit: 'inside', withoutEnlargement: true }).png().toBuffer();
-    shown = { mediaType: 'image/png', data, preview: true };
+    // A JPEG preview both HTML and PDF can show (PDF takes only JPEG and PNG; JPEG keeps photos small); sharp is deterministic.
+    const side = thumbnail ? 200 : 1024;
+    const data = await sharp(file).rotate().resize(side, side, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer();
+    shown = { mediaType: 'image/jpeg', data, preview: true };
   }
   return { label, sha256, originalName: o.originalName, format: o.format, width: o.width, height: o.height, bytes: o.bytes, subject: subjectOf(catalog, sha256), shown, faces };
 }
