@@ -49,7 +49,7 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 // Jobs
 
 /** Saliency methods (papers 001, 002); see src/main/engine/saliency. */
-export const SALIENCY_METHODS = ['gradient', 'guided', 'deconvnet', 'gradcam', 'guided-gradcam', 'ebp', 'cebp', 'tcebp', 'saliency-difference', 'random'] as const;
+export const SALIENCY_METHODS = ['gradient', 'gradient-input', 'guided', 'deconvnet', 'gradcam', 'guided-gradcam', 'ebp', 'cebp', 'tcebp', 'saliency-difference', 'random'] as const;
 /** FISWG components an analyst can mark as characteristic (paper 002's task). */
 export const SALIENT_LABELS = ['forehead', 'eyebrows', 'eyes', 'cheeks', 'nose', 'ears', 'mouth', 'chin', 'outline', 'hair'] as const;
 

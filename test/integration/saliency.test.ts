@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignedFace, type AlignedFace } from '../../src/main/engine/analysis/aligned-face';
-import { fillFor, loadThetas } from '../../src/main/engine/analysis/pair-diff-service';
+import { fillFor, loadThetas, toRange } from '../../src/main/engine/analysis/pair-diff-service';
 import { parsePairList } from '../../src/main/engine/analysis/pairs';
 import { Catalog } from '../../src/main/engine/catalog/catalog';
 import { createEngine, type Engine } from '../../src/main/engine';
@@ -106,6 +106,43 @@ describe.skipIf(!hasSharedData)('saliency methods on mobileface and LFW faces', 
     expect(mean(lifts['saliency-difference']!)).toBeGreaterThan(1.3);
     expect(lifts['saliency-difference']!.filter((l) => l > 1).length).toBeGreaterThanOrEqual(Math.ceil(0.75 * lifts['saliency-difference']!.length));
     expect(mean(lifts['cebp']!)).toBeGreaterThan(1.5);
+  }, 240_000);
+
+  it("gradient and gradient x (reference - input) find where A and A' differ when each face is explained towards the other", async () => {
+    // Pair formulation, as occlusion of both faces does: A' towards A plus A towards A'. At A' = A the
+    // gradient of the similarity vanishes, so what the maps show is where the faces differ. Ranked
+    // by density (mass over area), the swapped part should come first among the facial parts far
+    // more often than chance (1/8).
+    const list = parsePairList(readFileSync(path.join(LFW, 'pairsDevTrain.txt'), 'utf8'), { imagesDir: path.join(LFW, 'images'), baseDir: LFW });
+    const pairs = list.pairs.filter((p) => !p.same).slice(6, 12);
+    const range = rt.entry(MODEL).input.range;
+    const reference = toRange(fillFor(loadThetas(MODELS), MODEL), range);
+    const { width, height } = rt.entry(MODEL).input;
+    const top1 = { 'gradient-input': 0, gradient: 0 };
+    let swaps = 0;
+    for (const p of pairs) {
+      const a = await face(p.a);
+      const b = await face(p.b);
+      const ea = (await rt.forward(MODEL, a.crop, 1)).embedding.data;
+      const masks = partMasks(a.mesh, width, height).filter((m) => m.area > 0);
+      for (const part of ['eyes', 'nose', 'mouth'] as const) {
+        const mask = masks.find((m) => m.name === part)!;
+        const swapped = toModelRange(partSwap(a.crop255, b.crop255, width, height, mask.mask, { inside: true }), range);
+        const es = (await rt.forward(MODEL, swapped, 1)).embedding.data;
+        swaps++;
+        for (const method of ['gradient-input', 'gradient'] as const) {
+          const x = await explain(rt, method, { model: MODEL, crop: swapped, target: { kind: 'pair', label: 'A', vector: ea }, reference });
+          const w = await explain(rt, method, { model: MODEL, crop: a.crop, target: { kind: 'pair', label: "A'", vector: es }, reference });
+          const sum = Float32Array.from(x.map, (v, k) => v + w.map[k]!);
+          const density = (m: (typeof masks)[number]): number => massInside(sum, m.mask) / m.area;
+          const best = masks.reduce((m, n) => (density(n) > density(m) ? n : m));
+          if (best.name === part) top1[method]++;
+        }
+      }
+    }
+    // Measured on these 18 swaps: 17 for each (bench/saliency.ts has both over 100 swaps).
+    expect(top1['gradient-input'] / swaps).toBeGreaterThan(0.6);
+    expect(top1.gradient / swaps).toBeGreaterThan(0.6);
   }, 240_000);
 
   it('hiding the least important pixels by EBP keeps the person; hiding the most important ones does not (the game\'s premise)', async () => {

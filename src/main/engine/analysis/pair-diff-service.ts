@@ -87,7 +87,7 @@ export function inferenceEmbedder(inference: InferenceService, entry: ModelEntry
 }
 
 /** Scales 0..255 values into the model's input range (the occluder is given in 0..255). */
-function toRange(rgb: [number, number, number], range: [number, number]): number[] {
+export function toRange(rgb: readonly [number, number, number], range: [number, number]): number[] {
   return rgb.map((v) => range[0] + (v * (range[1] - range[0])) / 255);
 }
 

@@ -25,6 +25,8 @@ export interface ExplainInput {
   target: Target;
   /** Contrastive methods: what the target is contrasted with (not-class, or another identity). */
   contrast?: Target;
+  /** The occluder colour in the model's input range (gradient-input); default: mid-range grey. */
+  reference?: readonly number[];
   /** Truncated cEBP's epsilon (paper 001: 70th percentile of EBP on a validation set). */
   epsilon?: number;
   /** Seed of the random baseline. */

@@ -14,6 +14,7 @@ import type { InferenceService } from '../models/inference';
 import type { ModelEntry } from '../models/manifest';
 import { alignedFace, type AlignedFace } from '../analysis/aligned-face';
 import { cropToPhoto, heatmapPng, overlayPng } from '../analysis/heatmap-render';
+import { fillFor, loadThetas, toRange } from '../analysis/pair-diff-service';
 import { partMasks, PART_NAMES } from '../vision/parts';
 import { agreement, boxMask, parseSalientBody, salientBody, type AnalystLabel } from './agreement';
 import type { Target } from './explainer';
@@ -75,6 +76,11 @@ async function resolveTarget(t: TargetReq, face: AlignedFace, entry: ModelEntry,
   return notClassTarget(ctx.catalog, entry.id, entry.sha256, t.subject, embed);
 }
 
+/** The occluder colour of the pair-difference maps (mean of aligned reference faces), in the model's range. */
+function referenceFor(ctx: SaliencyContext, entry: ModelEntry): number[] {
+  return toRange(fillFor(loadThetas(ctx.modelsDir), entry.id), entry.input.range);
+}
+
 function embedderFor(ctx: SaliencyContext, entry: ModelEntry, rt: SaliencyRuntime): FaceEmbedder {
   return async (sha256, idx) => (await rt.forward(entry.id, (await alignedFace({ sha256 }, ctx, entry, idx)).crop, 1)).embedding.data;
 }
@@ -124,9 +130,10 @@ export async function explainHandler(req: ParsedReq<'saliency.explain'>, ctx: Sa
   if (req.methods.includes('tcebp') && epsilon === undefined) {
     throw new EngineError('invalid_request', `truncated cEBP has no epsilon for ${entry.id} (${entry.sha256.slice(0, 12)}): run \`npx tsx tools/calibrate-saliency.ts\``);
   }
+  const reference = referenceFor(ctx, entry);
   const results: SaliencyResult[] = [];
   for (const method of req.methods) {
-    results.push(await explain(rt, method, { model: entry.id, crop: face.crop, target, ...(contrast ? { contrast } : {}), ...(epsilon !== undefined ? { epsilon } : {}) }));
+    results.push(await explain(rt, method, { model: entry.id, crop: face.crop, target, reference, ...(contrast ? { contrast } : {}), ...(epsilon !== undefined ? { epsilon } : {}) }));
   }
   const { width, height } = entry.input;
   const files: string[] = [];
@@ -209,7 +216,7 @@ export async function agreementHandler(req: ParsedReq<'saliency.agreement'>, ctx
       throw new EngineError('invalid_request', (e as Error).message);
     }
     const { width, height } = entry.input;
-    const r = await explain(rt, req.method, { model: entry.id, crop: face.crop, target, ...(contrast ? { contrast } : {}), ...(epsilon !== undefined ? { epsilon } : {}) });
+    const r = await explain(rt, req.method, { model: entry.id, crop: face.crop, target, reference: referenceFor(ctx, entry), ...(contrast ? { contrast } : {}), ...(epsilon !== undefined ? { epsilon } : {}) });
     const item = {
       map: r.map,
       boxes: boxes.map((b) => ({ label: b.label, mask: boxMask(b.region, face.toCrop, width, height) })),

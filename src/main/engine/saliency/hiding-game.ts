@@ -185,6 +185,7 @@ export async function playHidingGame(rt: SaliencyRuntime, subjects: GameSubject[
         crop: toModelRange(s.probe.crop255, range),
         target,
         contrast,
+        reference: options.fill.map((v) => range[0] + (v * (range[1] - range[0])) / 255),
         ...(options.epsilon !== undefined ? { epsilon: options.epsilon } : {}),
         seed: done + 1,
       });

@@ -10,6 +10,7 @@ import { deconvnet } from './methods/deconvnet';
 import { ebp } from './methods/ebp';
 import { gradcam } from './methods/gradcam';
 import { gradient } from './methods/gradient';
+import { gradientInput } from './methods/gradient-input';
 import { guided } from './methods/guided';
 import { guidedGradcam } from './methods/guided-gradcam';
 import { random } from './methods/random';
@@ -19,7 +20,7 @@ import type { SaliencyRuntime } from './runtime';
 
 export type { ExplainInput, Explainer, Target, TargetKind } from './explainer';
 
-export const EXPLAINERS: readonly Explainer[] = [gradient, guided, deconvnet, gradcam, guidedGradcam, ebp, cebp, tcebp, saliencyDifference, random];
+export const EXPLAINERS: readonly Explainer[] = [gradient, gradientInput, guided, deconvnet, gradcam, guidedGradcam, ebp, cebp, tcebp, saliencyDifference, random];
 export const METHOD_IDS = SALIENCY_METHODS;
 export type MethodId = (typeof SALIENCY_METHODS)[number];
 

@@ -1,9 +1,8 @@
 /**
  * Renderer-side helpers for saliency maps and the hiding game: paper 002's "top 5 % only" view,
- * the hiding-game curve spec for vega-embed, and photo <-> crop geometry for analyst boxes.
+ * and the hiding-game curve spec for vega-embed.
  */
 import { SALIENCY_METHODS, type HidingGameResult } from '../../../shared/contract';
-import type { Similarity } from './heatmap';
 
 export type SaliencyMethod = (typeof SALIENCY_METHODS)[number];
 /** Methods that need a contrast target (cEBP and its truncated form, paper 001; GB difference, paper 002). */
@@ -11,6 +10,7 @@ export const CONTRASTIVE: readonly SaliencyMethod[] = ['cebp', 'tcebp', 'salienc
 
 export const METHOD_LABELS: Record<SaliencyMethod, string> = {
   gradient: 'Gradient',
+  'gradient-input': 'Gradient × (reference − input)',
   guided: 'Guided backprop',
   deconvnet: 'Deconvnet',
   gradcam: 'Grad-CAM',
@@ -31,14 +31,6 @@ export function topShare(values: ArrayLike<number>, share: number): number[] {
   const keep = Math.max(1, Math.round(sorted.length * share));
   const cut = sorted[sorted.length - keep] ?? 0;
   return Array.from(values, (v) => (v >= cut && v > 0 ? v : 0));
-}
-
-/** Photo point -> crop point: the inverse of the crop->photo similarity. */
-export function photoToCrop(t: Similarity, x: number, y: number): [number, number] {
-  const dx = x - t.tx;
-  const dy = y - t.ty;
-  const s = t.a * t.a + t.b * t.b;
-  return [(t.a * dx + t.b * dy) / s, (-t.b * dx + t.a * dy) / s];
 }
 
 type Cell = HidingGameResult['cells'][number];
