@@ -610,8 +610,8 @@ export function buildProgram(): Command {
     });
 
   const report = program.command('report').description('case reports: images with their hashes, overlays, scores with LRs and provenance, decisions, audit excerpt');
-  const writeReport = async (api: FacetApi, json: boolean, request: { pair?: { a: string; b: string }; subject?: string }, o: { format: 'html' | 'pdf'; out?: string }): Promise<void> => {
-    const r = await api.call('reports.export', { ...request, format: o.format, outFile: path.resolve(o.out ?? `${request.pair ? `facet-pair-${request.pair.a.slice(0, 8)}-${request.pair.b.slice(0, 8)}` : `facet-subject-${(request.subject ?? '').replace(/[^A-Za-z0-9._-]+/g, '_')}`}.${o.format}`) });
+  const writeReport = async (api: FacetApi, json: boolean, request: { pair?: { a: string; b: string }; subject?: string }, o: { format: 'html' | 'pdf'; out?: string; examiner?: string }): Promise<void> => {
+    const r = await api.call('reports.export', { ...request, format: o.format, ...(o.examiner !== undefined ? { examiner: o.examiner } : {}), outFile: path.resolve(o.out ?? `${request.pair ? `facet-pair-${request.pair.a.slice(0, 8)}-${request.pair.b.slice(0, 8)}` : `facet-subject-${(request.subject ?? '').replace(/[^A-Za-z0-9._-]+/g, '_')}`}.${o.format}`) });
     if (json) return printJson({ ...r, content: undefined });
     process.stdout.write(`wrote ${r.file} (${r.bytes} bytes, sha256 ${r.sha256})\n`);
   };
@@ -623,7 +623,8 @@ export function buildProgram(): Command {
     .argument('<b>', 'SHA-256 of the second catalogued original')
     .addOption(formatOption())
     .option('--out <file>', 'where to write it (default: facet-pair-<a>-<b>.<format> here)')
-    .action(async (a: string, b: string, o: { format: 'html' | 'pdf'; out?: string }, cmd: Command) => {
+    .option('--examiner <name>', 'made for this examiner: decisions blind verification withholds from them stay out')
+    .action(async (a: string, b: string, o: { format: 'html' | 'pdf'; out?: string; examiner?: string }, cmd: Command) => {
       await withEngine(cmd, (api, _engine, json) => writeReport(api, json, { pair: { a, b } }, o));
     });
   report
@@ -632,7 +633,8 @@ export function buildProgram(): Command {
     .argument('<name>', 'subject name in the catalog')
     .addOption(formatOption())
     .option('--out <file>', 'where to write it (default: facet-subject-<name>.<format> here)')
-    .action(async (name: string, o: { format: 'html' | 'pdf'; out?: string }, cmd: Command) => {
+    .option('--examiner <name>', 'made for this examiner: decisions blind verification withholds from them stay out')
+    .action(async (name: string, o: { format: 'html' | 'pdf'; out?: string; examiner?: string }, cmd: Command) => {
       await withEngine(cmd, (api, _engine, json) => writeReport(api, json, { subject: name }, o));
     });
 

@@ -605,6 +605,8 @@ export const ReportRequest = z
     pair: z.object({ a: Sha256, b: Sha256, faceA: z.number().int().nonnegative().optional(), faceB: z.number().int().nonnegative().optional() }).strict().optional(),
     subject: z.string().trim().min(1).max(200).optional(),
     format: z.enum(['html', 'pdf']).default('html'),
+    /** The examiner it is made for: decisions blind verification withholds from them stay out (with their audit entries); none: every decision. */
+    examiner: Examiner.optional(),
     /** Also write the report to this file. */
     outFile: AbsolutePath.optional(),
   })

@@ -251,4 +251,34 @@ describe.skipIf(!hasSharedData)('case reports and the calibration choice', () =>
     expect((await verify()).calibrationChoice).toEqual({ how: 'default', name: null });
     expect((await verify()).calibrationSet).toBe('mini');
   }, 240_000);
+
+  it('a report made for a second examiner withholds the first decision and its audit entries until they decide (blind verification)', async () => {
+    const forExaminer = async (examiner: string, req: object): Promise<string> => {
+      const r = await call<{ content: string }>('reports.export', { ...req, format: 'html', examiner });
+      expect(r.ok, JSON.stringify(r.error)).toBe(true);
+      return r.data!.content;
+    };
+    const mine = await call<{ id: number; author: string }[]>('decisions.list', { face: faceA, examiner: 'Examiner One' });
+    const first = mine.data!.find((d) => d.author === 'Examiner One')!.id;
+    for (const req of [{ pair: pair() }, { subject: 'Colin_Powell' }]) {
+      const blind = await forExaminer('Examiner Two', req);
+      expect(blind).not.toContain('Same ear shape');
+      expect(blind).not.toContain(`data-decision="${first}"`);
+      expect(blind).not.toContain('<td>decision.record</td>');
+      expect(blind).toContain('Prepared for Examiner Two: 1 decision by other examiners withheld (blind verification)');
+      // Images, scores and the rest of the audit are still there.
+      expect(blind).toContain(`SHA-256 <span class="hash">${pair().a}</span>`);
+      expect(blind).toContain('<td>original.add</td>');
+      // The author sees their own decision.
+      expect(await forExaminer('Examiner One', req)).toContain('Same ear shape');
+    }
+    // Once Examiner Two has decided, both decisions are in their report.
+    expect((await call('assessments.record', { faceA, faceB, examiner: 'Examiner Two', kind: 'skipped' })).ok).toBe(true);
+    const second = await call<{ id: number }>('decisions.record', { faceA, faceB, conclusion: 'same', scale: 1, rationale: 'Verified: same scar', examiner: 'Examiner Two' });
+    expect(second.ok, JSON.stringify(second.error)).toBe(true);
+    const after = await forExaminer('Examiner Two', { pair: pair() });
+    expect(after).toContain('Same ear shape');
+    expect(after).toContain('Verified: same scar');
+    expect(after).not.toContain('withheld');
+  }, 120_000);
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { AuditEntry, Res } from '../../../shared/contract';
 import type { Catalog } from '../catalog/catalog';
+import { visibleTo } from '../catalog/examination';
 import { facesOf } from '../catalog/faces';
 import { listDecisions, type Decision } from '../catalog/review';
 import { EngineError } from '../errors';
@@ -97,6 +98,8 @@ export interface AuditKeys {
   faceIds: Set<number>;
   decisionIds: Set<number>;
   subjects: Set<string>;
+  /** Decisions withheld from the reader (blind verification): entries about them stay out. */
+  withheld?: Set<number>;
 }
 
 /**
@@ -139,9 +142,26 @@ export function auditExcerpt(catalog: Catalog, keys: AuditKeys): { entries: Audi
   for (const raw of catalog.db.prepare('SELECT * FROM audit_log WHERE action != ? ORDER BY seq').iterate(EXPORT_ACTION)) {
     const r = raw as AuditRow;
     const details = JSON.parse(r.details) as unknown;
+    if (keys.withheld?.size && auditMatches(r.action, details, { shas: new Set(), faceIds: new Set(), subjects: new Set(), decisionIds: keys.withheld })) continue;
     if (auditMatches(r.action, details, keys)) hits.push({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, details, prevHash: r.prev_hash, hash: r.hash });
   }
   return { entries: hits.slice(-AUDIT_LIMIT), omitted: Math.max(0, hits.length - AUDIT_LIMIT) };
+}
+
+/**
+ * Blind verification in reports: for an examiner, the decisions they may see (visibleTo) and the ids
+ * of those withheld, with a note saying so; without one, every decision.
+ */
+function forReader(decisions: ReportData['decisions'], examiner: string | undefined, notes: string[]): { shown: ReportData['decisions']; withheld: Set<number> } {
+  if (examiner === undefined) return { shown: decisions, withheld: new Set() };
+  const visible = new Set(visibleTo(decisions, examiner).map((d) => d.id));
+  const withheld = new Set(decisions.filter((d) => !visible.has(d.id)).map((d) => d.id));
+  if (withheld.size) {
+    notes.push(
+      `Prepared for ${examiner}: ${withheld.size} decision${withheld.size === 1 ? '' : 's'} by other examiners withheld (blind verification), with ${withheld.size === 1 ? 'its' : 'their'} audit entries, until ${examiner} records a decision on the same pair.`,
+    );
+  }
+  return { shown: decisions.filter((d) => visible.has(d.id)), withheld };
 }
 
 function subjectOf(catalog: Catalog, sha256: string): string | null {
@@ -174,7 +194,7 @@ function modelsOf(deps: ReportDeps, ids: string[]): ReportModel[] {
   return [...new Set(ids)].sort().flatMap((id) => deps.model(id) ?? []);
 }
 
-export async function collectPairReport(deps: ReportDeps, pair: { a: string; b: string; faceA?: number; faceB?: number }): Promise<ReportData> {
+export async function collectPairReport(deps: ReportDeps, pair: { a: string; b: string; faceA?: number; faceB?: number }, examiner?: string): Promise<ReportData> {
   const { catalog } = deps;
   const a = await reportImage(catalog, pair.a, 'A', false);
   const b = await reportImage(catalog, pair.b, 'B', false);
@@ -205,11 +225,14 @@ export async function collectPairReport(deps: ReportDeps, pair: { a: string; b: 
     decisions = listDecisions(catalog, faceA.id).filter((d) => (d.faceA === faceA.id && d.faceB === faceB.id) || (d.faceA === faceB.id && d.faceB === faceA.id)) as ReportData['decisions'];
   } else notes.push('The faces compared are not stored in the catalog, so no decision can be attached to them.');
   decisions.sort((x, y) => x.id - y.id);
+  const { shown, withheld } = forReader(decisions, examiner, notes);
+  decisions = shown;
   const keys: AuditKeys = {
     shas: new Set([pair.a, pair.b]),
     faceIds: new Set([faceA?.id, faceB?.id].filter((x): x is number => x !== undefined)),
     decisionIds: new Set(decisions.map((d) => d.id)),
     subjects: new Set([a.subject, b.subject].filter((x): x is string => x !== null)),
+    withheld,
   };
   const excerpt = auditExcerpt(catalog, keys);
   return {
@@ -231,7 +254,7 @@ export async function collectPairReport(deps: ReportDeps, pair: { a: string; b: 
   };
 }
 
-export async function collectSubjectReport(deps: ReportDeps, name: string): Promise<ReportData> {
+export async function collectSubjectReport(deps: ReportDeps, name: string, examiner?: string): Promise<ReportData> {
   const { catalog } = deps;
   const subject = catalog.db.prepare('SELECT id, name FROM subjects WHERE name = ?').get(name) as { id: number; name: string } | undefined;
   if (!subject) throw new EngineError('not_found', `there is no subject named "${name}" in this catalog`);
@@ -246,8 +269,8 @@ export async function collectSubjectReport(deps: ReportDeps, name: string): Prom
   const faceIds = new Set(shas.flatMap((sha) => facesOf(catalog, sha).map((f) => f.id)));
   const byId = new Map<number, ReportData['decisions'][number]>();
   for (const f of faceIds) for (const d of listDecisions(catalog, f)) byId.set(d.id, d as ReportData['decisions'][number]);
-  const decisions = [...byId.values()].sort((x, y) => x.id - y.id);
-  const excerpt = auditExcerpt(catalog, { shas: new Set(shas), faceIds, decisionIds: new Set(decisions.map((d) => d.id)), subjects: new Set([subject.name]) });
+  const { shown: decisions, withheld } = forReader([...byId.values()].sort((x, y) => x.id - y.id), examiner, notes);
+  const excerpt = auditExcerpt(catalog, { shas: new Set(shas), faceIds, decisionIds: new Set(decisions.map((d) => d.id)), subjects: new Set([subject.name]), withheld });
   const modelIds = images.flatMap((im) => im.faces.length ? facesOf(catalog, im.sha256)[0]!.embeddings.map((e) => e.model) : []);
   return {
     kind: 'subject',

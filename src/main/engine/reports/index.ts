@@ -15,9 +15,9 @@ export { collectPairReport, collectSubjectReport, type ReportData, type ReportDe
 export { renderHtml } from './html';
 export { renderPdf } from './pdf';
 
-export async function buildReport(deps: ReportDeps, req: Pick<ParsedReq<'reports.export'>, 'pair' | 'subject'>): Promise<ReportData> {
-  if (req.pair) return collectPairReport(deps, req.pair);
-  return collectSubjectReport(deps, req.subject as string);
+export async function buildReport(deps: ReportDeps, req: Pick<ParsedReq<'reports.export'>, 'pair' | 'subject' | 'examiner'>): Promise<ReportData> {
+  if (req.pair) return collectPairReport(deps, req.pair, req.examiner);
+  return collectSubjectReport(deps, req.subject as string, req.examiner);
 }
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
@@ -35,6 +35,7 @@ export async function exportReport(deps: ReportDeps, req: ParsedReq<'reports.exp
   deps.catalog.audit.append(actor, EXPORT_ACTION, {
     ...(req.pair ? { pair: [req.pair.a, req.pair.b] } : { subject: req.subject }),
     format: req.format,
+    ...(req.examiner !== undefined ? { examiner: req.examiner } : {}),
     reportSha256: sha256,
     asOf: data.asOf,
   });
