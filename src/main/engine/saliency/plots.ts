@@ -4,31 +4,14 @@
  * replacement strategy for EBP (or the first method played) against the random map.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { hidingGameSpec, SALIENCY_METHOD_LABELS } from '../../../shared/saliency';
 import { writePlot } from '../analysis/plots';
 import type { GameCell } from './hiding-game';
-
-export function hidingGameSpec(cells: GameCell[], title: string, metric: 'rank1' | 'verified'): TopLevelSpec {
-  const replacement = cells.some((c) => c.replacement === 'mean-soft') ? 'mean-soft' : cells[0]?.replacement;
-  const values = cells.filter((c) => c.replacement === replacement).map((c) => ({ method: c.method, hidden: 100 * c.level, correct: 100 * c[metric] }));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle: `replacement: ${replacement}` },
-    width: 420,
-    height: 300,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'hidden', type: 'quantitative', title: '% of the face hidden (least important first)', scale: { domain: [0, 100] } },
-      y: { field: 'correct', type: 'quantitative', title: metric === 'rank1' ? '% identified at rank 1' : '% verified at the calibrated threshold', scale: { domain: [0, 100] } },
-      color: { field: 'method', type: 'nominal', title: 'method' },
-    },
-  };
-}
 
 export function replacementSpec(cells: GameCell[], method: string, title: string): TopLevelSpec {
   const values = cells
     .filter((c) => c.method === method || c.method === 'random')
-    .map((c) => ({ curve: `${c.method}, ${c.replacement}`, hidden: 100 * c.level, correct: 100 * c.rank1 }));
+    .map((c) => ({ curve: `${SALIENCY_METHOD_LABELS[c.method]}, ${c.replacement}`, hidden: 100 * c.level, correct: 100 * c.rank1 }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle: `${method} against the random map, per replacement` },
@@ -49,7 +32,12 @@ export async function writeHidingGamePlots(dir: string, result: { cells: GameCel
   const title = `${result.contrastive ? 'Contrastive hiding game' : 'Hiding game'}: ${model}, ${result.identities} people`;
   const methods = [...new Set(result.cells.map((c) => c.method))];
   const lead = methods.includes('ebp') ? 'ebp' : methods.find((m) => m !== 'random');
-  const files = [...(await writePlot(dir, `${prefix}-rank1`, hidingGameSpec(result.cells, title, 'rank1'))), ...(await writePlot(dir, `${prefix}-verified`, hidingGameSpec(result.cells, title, 'verified')))];
+  // Paper 001's main curves use the mean through the soft mask; a game without it shows what it played.
+  const replacement = result.cells.some((c) => c.replacement === 'mean-soft') ? 'mean-soft' : (result.cells[0]?.replacement ?? 'mean-soft');
+  const files = [
+    ...(await writePlot(dir, `${prefix}-rank1`, hidingGameSpec(result.cells, replacement, 'rank1', title))),
+    ...(await writePlot(dir, `${prefix}-verified`, hidingGameSpec(result.cells, replacement, 'verified', title))),
+  ];
   if (lead && methods.includes('random')) files.push(...(await writePlot(dir, `${prefix}-replacements`, replacementSpec(result.cells, lead, title))));
   return files;
 }

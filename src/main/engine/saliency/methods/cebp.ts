@@ -5,10 +5,11 @@
  */
 import type { Explainer } from '../explainer';
 import { excitationMap, requireContrast } from './common';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export const cebp: Explainer = {
   id: 'cebp',
-  label: 'Contrastive EBP',
+  label: SALIENCY_METHOD_LABELS.cebp,
   contrastive: true,
   async run(rt, input) {
     const contrast = requireContrast(input, 'cebp');

@@ -7,6 +7,7 @@ import type { Explainer, ExplainInput } from '../explainer';
 import { resizeBilinear } from '../maps';
 import type { SaliencyRuntime } from '../runtime';
 import { cosineSeed, dims, embeddingOf, featureGradient } from './common';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export async function gradCamMap(rt: SaliencyRuntime, input: ExplainInput): Promise<Float32Array> {
   const seed = cosineSeed(await embeddingOf(rt, input), input.target.vector);
@@ -26,7 +27,7 @@ export async function gradCamMap(rt: SaliencyRuntime, input: ExplainInput): Prom
 
 export const gradcam: Explainer = {
   id: 'gradcam',
-  label: 'Grad-CAM',
+  label: SALIENCY_METHOD_LABELS.gradcam,
   contrastive: false,
   async run(rt, input) {
     return { data: await gradCamMap(rt, input), passes: 1 };

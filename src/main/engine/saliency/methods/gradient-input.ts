@@ -6,10 +6,11 @@
  */
 import type { Explainer } from '../explainer';
 import { cosineSeed, dims, embeddingOf } from './common';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export const gradientInput: Explainer = {
   id: 'gradient-input',
-  label: 'Gradient × (reference − input)',
+  label: SALIENCY_METHOD_LABELS['gradient-input'],
   contrastive: false,
   async run(rt, input) {
     const { width, height, channels } = dims(rt, input.model);

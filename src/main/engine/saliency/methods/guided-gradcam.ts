@@ -2,10 +2,11 @@
 import type { Explainer } from '../explainer';
 import { gradCamMap } from './gradcam';
 import { guidedMap } from './guided';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export const guidedGradcam: Explainer = {
   id: 'guided-gradcam',
-  label: 'Guided Grad-CAM',
+  label: SALIENCY_METHOD_LABELS['guided-gradcam'],
   contrastive: false,
   async run(rt, input) {
     const [gb, cam] = [await guidedMap(rt, input, input.target.vector), await gradCamMap(rt, input)];

@@ -3,6 +3,7 @@ import type { Explainer } from '../explainer';
 import type { SaliencyRuntime } from '../runtime';
 import type { ExplainInput } from '../explainer';
 import { cosineSeed, embeddingOf, inputSignal } from './common';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 /** GB(y, X) of paper 002 for target vector y: per pixel, the largest channel of the guided signal. */
 export async function guidedMap(rt: SaliencyRuntime, input: ExplainInput, target: Float32Array, e?: Float32Array): Promise<Float32Array> {
@@ -12,7 +13,7 @@ export async function guidedMap(rt: SaliencyRuntime, input: ExplainInput, target
 
 export const guided: Explainer = {
   id: 'guided',
-  label: 'Guided backprop',
+  label: SALIENCY_METHOD_LABELS.guided,
   contrastive: false,
   async run(rt, input) {
     return { data: await guidedMap(rt, input, input.target.vector), passes: 1 };

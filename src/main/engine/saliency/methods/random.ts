@@ -6,10 +6,11 @@
 import type { Explainer } from '../explainer';
 import { randomMap } from '../maps';
 import { dims } from './common';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export const random: Explainer = {
   id: 'random',
-  label: 'Random (baseline)',
+  label: SALIENCY_METHOD_LABELS.random,
   contrastive: false,
   async run(rt, input) {
     const { width, height } = dims(rt, input.model);

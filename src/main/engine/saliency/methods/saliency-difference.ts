@@ -5,10 +5,11 @@
 import type { Explainer } from '../explainer';
 import { embeddingOf, requireContrast } from './common';
 import { guidedMap } from './guided';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export const saliencyDifference: Explainer = {
   id: 'saliency-difference',
-  label: 'Saliency difference (GB)',
+  label: SALIENCY_METHOD_LABELS['saliency-difference'],
   contrastive: true,
   async run(rt, input) {
     const contrast = requireContrast(input, 'saliency-difference');

@@ -7,6 +7,7 @@
 import type { Explainer } from '../explainer';
 import { unitMass } from '../maps';
 import { excitationMap, requireContrast } from './common';
+import { SALIENCY_METHOD_LABELS } from '../../../../shared/saliency';
 
 export function truncate(map: Float32Array, epsilon: number): Float32Array {
   return unitMass(Float32Array.from(map, (v) => (v > epsilon ? v : 0)));
@@ -20,7 +21,7 @@ export function truncatedContrast(p: Float32Array, n: Float32Array, epsilon: num
 
 export const tcebp: Explainer = {
   id: 'tcebp',
-  label: 'Truncated cEBP',
+  label: SALIENCY_METHOD_LABELS.tcebp,
   contrastive: true,
   async run(rt, input) {
     const contrast = requireContrast(input, 'tcebp');
