@@ -453,7 +453,7 @@ export function buildProgram(): Command {
 
   program
     .command('lookalikes')
-    .description('the catalog faces of other people most similar to a face (exact cosine search)')
+    .description('the catalog faces of other people most similar to a face (exact cosine search; an HNSW index above a size limit)')
     .argument('<face>', 'image file, or the SHA-256 of a catalogued original')
     .option('--face <n>', 'which face of the image (0 = largest)', (v) => Number.parseInt(v, 10))
     .option('--recognizer <id>', 'recognizer whose embeddings are searched', 'faceres')
