@@ -56,7 +56,7 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     const field = page.getByRole('textbox', { name: 'Examiner' });
     await field.fill(name);
     await field.press('Enter');
-    await page.locator('body').click({ position: { x: 5, y: 5 } }); // leave the text field: shortcuts work again
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur()); // leave the text field: shortcuts work again
   };
   const expectAccessible = async (screen: string): Promise<void> => {
     expect(await axeViolations(page), `axe on ${screen}`).toEqual([]);
@@ -194,6 +194,15 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
       expect(img.width).toBeGreaterThan(viewA.width * 2);
     }
     await shot('review-zoomed.png');
+    // Arrow keys pan both too, a tenth of the view per press, when no control has the focus.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const dx = (m: string): number => Number(/matrix\([^,]+, 0, 0, [^,]+, (-?[\d.]+),/.exec(m)![1]);
+    const beforeKey = await transforms();
+    await page.keyboard.press('ArrowRight');
+    const afterKey = await transforms();
+    expect(afterKey[0]).not.toBe(beforeKey[0]);
+    expect(dx(afterKey[0]!) - dx(beforeKey[0]!)).toBeCloseTo(-viewA.width * 0.1, 0);
+    expect(dx(afterKey[1]!) - dx(beforeKey[1]!)).toBeCloseTo(-viewB.width * 0.1, 0);
 
     // Colour maps: the strongest overlay pixel has the chosen map's colour for its value.
     const strongest = (): Promise<{ v: number; rgb: number[] }> =>
@@ -220,7 +229,7 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
   });
 
   it('takes the decision from the keyboard: 1-5, o, ? and the FISWG checklist, not while typing', async () => {
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('o');
     await expect.poll(() => painted('overlay-a')).toBe(0);
     await page.keyboard.press('o');
@@ -284,7 +293,7 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     await page.getByRole('button', { name: 'Reveal without assessment' }).click();
     await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('assessment-summary').textContent()).toContain('without an initial assessment');
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('2');
     for (const group of await page.getByTestId('checklist').getByRole('group').all()) await group.getByRole('radio', { name: 'similar', exact: true }).check();
     await page.getByLabel(/Notes: what you compared/).fill('Same ear and hairline.');
@@ -317,7 +326,7 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     expect(await page.getByTestId('list-position').textContent()).toMatch(/Pair 1 of 2 · Verification for Ben Okafor/);
     const first = page.url();
     // n / p walk the list.
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('n');
     await expect.poll(() => page.getByTestId('list-position').textContent()).toMatch(/Pair 2 of 2/);
     expect(page.url()).not.toBe(first);
@@ -341,7 +350,7 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     await shot('review-blind.png');
 
     // Ben thinks they are the same person: a disagreement with Ana's "sure different".
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('2');
     for (const group of await page.getByTestId('checklist').getByRole('group').all()) await group.getByRole('radio', { name: 'similar', exact: true }).check();
     await page.getByLabel(/Notes: what you compared/).fill('Brows and mouth agree; nose difference is pose.');
