@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { annTopK, EmbeddingIndex, type IndexedFace } from '../../src/main/engine/analysis/lookalikes';
-import { exactTopK, exactTopKReference, type Hit } from '../../src/main/engine/analysis/vector-exact';
+import { exactTopK, exactTopKReference, quantizeRows, type Hit } from '../../src/main/engine/analysis/vector-exact';
 import { tempDir } from '../helpers/fixtures';
 
 function lcg(seed: number): () => number {
@@ -101,6 +101,53 @@ describe('exact search', () => {
     const skip = (row: number): boolean => row >= 300 && row < 450;
     expect(exactTopK(m, dim, n, q, 60, skip)).toEqual(naive(m, dim, n, q, 60, skip));
     expect(exactTopK(m, dim, n, q, 60, skip).slice(0, 3).map((h) => h.row)).toEqual([450, 451, 452]);
+  });
+
+  it('over the int8 copy, still returns exactly what the naive sort returns', () => {
+    const int8 = quantizeRows(data.matrix, dim, 3000);
+    // The bound is real: no row's dequantized score is further from its float score than it says.
+    const q0 = nearQuery(data, 5, dim, g);
+    let worst = 0;
+    const q8 = q0.map((v) => Math.max(-127, Math.min(127, Math.round(v * int8.scale))));
+    for (let row = 0; row < 3000; row++) {
+      let exact = 0;
+      let approx = 0;
+      for (let j = 0; j < dim; j++) {
+        exact += data.matrix[row * dim + j]! * q0[j]!;
+        approx += int8.data[row * dim + j]! * q8[j]!;
+      }
+      worst = Math.max(worst, Math.abs(exact - approx / int8.scale ** 2));
+    }
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(int8.maxResidual + Math.sqrt(q0.reduce((s, v, j) => s + (v - q8[j]! / int8.scale) ** 2, 0)) * int8.maxNorm);
+    for (let t = 0; t < 20; t++) {
+      const q = nearQuery(data, t * 17, dim, g);
+      const skipFew = (row: number): boolean => row % 5 === 1 || data.personOf[row] === t * 17;
+      const skipMost = (row: number): boolean => row % 25 !== 0;
+      for (const [k, skip] of [[1, undefined], [10, undefined], [20, skipFew], [10, skipMost]] as const) {
+        expect(exactTopK(data.matrix, dim, 3000, q, k, skip, 2, int8)).toEqual(naive(data.matrix, dim, 3000, q, k, skip));
+      }
+    }
+  });
+
+  it('over the int8 copy, widens when rows differ by less than int8 can tell, and stays exact', () => {
+    // 400 near-copies of one row, each nudged by far less than an int8 step: the scan ranks them
+    // (almost) alike, only the float scores tell them apart.
+    const n = 2000;
+    const m = new Float32Array(n * dim);
+    const g2 = gaussian(lcg(9));
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < dim; j++) m[i * dim + j] = g2();
+      normalize(m, i * dim, dim);
+    }
+    for (let i = 1000; i < 1400; i++) {
+      for (let j = 0; j < dim; j++) m[i * dim + j] = m[999 * dim + j]! + 1e-4 * g2();
+      normalize(m, i * dim, dim);
+    }
+    const int8 = quantizeRows(m, dim, n);
+    const q = m.slice(999 * dim, 1000 * dim);
+    expect(exactTopK(m, dim, n, q, 10, undefined, 2, int8)).toEqual(naive(m, dim, n, q, 10));
+    expect(exactTopK(m, dim, n, q, 30, (row) => row % 3 === 0, 2, int8)).toEqual(naive(m, dim, n, q, 30, (row) => row % 3 === 0));
   });
 
   it('returns every row when k exceeds the catalog, and nothing from an empty one or for k = 0', () => {

@@ -1,17 +1,18 @@
 /**
  * Look-alikes: the catalog faces of other people most similar to a query face, by cosine over the
  * stored embeddings of one model file. The matrix is built once per (model, catalog state) and kept
- * L2-normalized. Small catalogs are searched exactly (vector-exact.ts: SIMD scan, about 10 ms at
- * 100k x 256 and 100 ms at 1M x 256 on this 2-core CPU, memory-bound); above `exactLimit` faces an
- * HNSW index (vector-hnsw.ts) is built in the background, and once ready its candidates are
- * re-ranked by their exact scores. Figures: bench/lookalikes.ts.
+ * L2-normalized. Catalogs up to `exactLimit` faces are searched exactly (vector-exact.ts: SIMD
+ * scan, memory-bound; from QUANTIZE_FROM elements over an int8 copy whose candidates are re-scored
+ * and certified exact: about 30 ms at 1M x 256 on this 2-core CPU); above, an HNSW index
+ * (vector-hnsw.ts) is built in the background, and once ready its candidates are re-ranked by their
+ * exact scores. Figures: bench/lookalikes.ts.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog';
-import { byScore, exactTopK, rowScore, type Hit } from './vector-exact';
+import { byScore, exactTopK, quantizeRows, rowScore, type Hit, type QuantizedRows } from './vector-exact';
 import { DEFAULT_HNSW, HnswIndex, type HnswOptions } from './vector-hnsw';
 
 export interface IndexedFace {
@@ -68,7 +69,7 @@ export class EmbeddingIndex {
    */
   search(query: Float32Array, k: number, skip?: (face: IndexedFace) => boolean): { face: IndexedFace; score: number }[] {
     const q = this.normalizedQuery(query);
-    return this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skip && ((row) => skip(this.faces[row]!))));
+    return this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skip && ((row) => skip(this.faces[row]!)), 2, this.int8()));
   }
 
   /**
@@ -80,7 +81,7 @@ export class EmbeddingIndex {
     const q = this.normalizedQuery(query);
     const skipRow = skip && ((row: number) => skip(this.faces[row]!));
     const exact = (index: SearchInfo['index']) => ({
-      hits: this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skipRow)),
+      hits: this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skipRow, 2, this.int8())),
       search: { method: 'exact' as const, exactLimit: policy.exactLimit, index, candidates: this.size },
     });
     if (this.size <= policy.exactLimit) return exact('none');
@@ -135,6 +136,13 @@ export class EmbeddingIndex {
     return out;
   }
 
+  /** The int8 copy the exact scan reads once the matrix is large enough for it to pay (built on first use). */
+  private int8(): QuantizedRows | undefined {
+    if (this.size * this.dim < QUANTIZE_FROM) return undefined;
+    return (this.quantized ??= quantizeRows(this.matrix, this.dim, this.size));
+  }
+
+  private quantized?: QuantizedRows;
   private ann?: { state: 'building' | 'ready' | 'failed'; index?: HnswIndex; error?: string; abort: AbortController; ready: Promise<HnswIndex | undefined> };
 
   private normalizedQuery(query: Float32Array): Float32Array {
@@ -188,11 +196,17 @@ export interface SearchInfo {
 }
 
 /**
- * Float32 elements an exact scan gets through in under 50 ms on 2 cores: it reads about 2.3 G
- * elements/s (1M x 256 in 111 ms, 100k x 1024 in 36 ms; bench/lookalikes.ts). Above it (410k faces
- * at 256-d, 102k at 1024-d) a look-alike query is answered from the HNSW index once built.
+ * Elements (faces x dimensions) the exact scan gets through in under 50 ms on 2 cores over the int8
+ * copy: 1M x 256 in about 30 ms (the float32 scan took 72 ms; bench/lookalikes.ts). Above it (1.57M
+ * faces at 256-d, 393k at 1024-d) a look-alike query is answered from the HNSW index once built.
  */
-export const EXACT_BUDGET_ELEMENTS = 100 * 1024 * 1024;
+export const EXACT_BUDGET_ELEMENTS = 384 * 1024 * 1024;
+
+/**
+ * Matrices from this many elements are scanned as int8 (an extra quarter of the float32 matrix in
+ * memory); below it the float32 scan takes a few ms anyway.
+ */
+export const QUANTIZE_FROM = 8 * 1024 * 1024;
 
 /** Faces searched exactly for embeddings of `dim` values. */
 export function defaultExactLimit(dim: number): number {
