@@ -128,6 +128,30 @@ describe.skipIf(!hasSharedData)('catalog, portrait detail and characterization i
     await page.getByLabel(/Landmarks/).uncheck();
     expect(await page.getByTestId('landmark').count()).toBe(0);
 
+    // Look-alikes of this face: other people only, ranked, each a click from pair review; weighting needs a characterization.
+    await page.getByRole('button', { name: 'Find look-alikes' }).click();
+    const hits = page.getByRole('list', { name: 'Look-alikes' }).getByRole('listitem');
+    await expect.poll(() => hits.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    const texts = await hits.allTextContents();
+    expect(texts.some((t) => t.includes('Colin_Powell'))).toBe(false);
+    const scores = texts.map((t) => Number(/· (-?[\d.]+)$/.exec(t.trim())![1]));
+    expect(scores).toEqual([...scores].sort((x, y) => y - x));
+    expect(await page.getByTestId('lookalikes-facts').textContent()).toMatch(/\d+ faces searched \(exact\)/);
+    await shot('portrait-lookalikes.png');
+    // Colin Powell is not characterized yet: the engine refuses in plain words (the one refusal this test asks for).
+    const refusedBefore = failedRequests.length;
+    await page.getByLabel(/Weighted by Colin_Powell's characterization/).check();
+    await page.getByRole('button', { name: 'Find look-alikes' }).click();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: /has no characterization .* run `facet characterize Colin_Powell` first/ }).count(), { timeout: 30_000 }).toBe(1);
+    expect(failedRequests.slice(refusedBefore)).toEqual([expect.stringMatching(/^400 .*lookalikes\.query$/)]);
+    failedRequests.splice(refusedBefore, 1);
+    await page.getByLabel(/Weighted by Colin_Powell's characterization/).uncheck();
+    await page.getByRole('link', { name: /Review Colin_Powell against .* \(rank 1\)/ }).click();
+    await page.getByRole('heading', { name: 'Pair review' }).waitFor();
+    expect(await page.getByTestId('list-position').textContent()).toMatch(/Pair 1 of \d+ · Look-alikes of Colin_Powell/);
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Portrait' }).waitFor();
+
     await page.getByRole('button', { name: 'Compare with…' }).click();
     await page.getByLabel('Find a portrait to compare with').fill('Tony');
     await page.getByRole('button', { name: 'Compare with Tony_Blair_0001.jpg' }).click();
