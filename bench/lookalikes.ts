@@ -9,7 +9,7 @@
  * queries near stored faces and for random ones). The plain JS loop the exact search replaced is
  * timed too, as the baseline.
  * Needs a catalog of LFW analysed with faceres, subjects from folders:
- *   npx tsx bench/lookalikes.ts <catalog> [identities=30] [minPortraits=20] [--weighted]
+ *   npx tsx bench/lookalikes.ts <catalog> [identities=30] [minPortraits=20] [--weighted [--queries=20] [--people=8] [--portraits=60,100000]]
  * Synthetic timing only (sizes as n x dim; --queries=N, default 50; --candidates=a,b,... asked of the
  * index; --no-index skips the HNSW):
  *   npx tsx bench/lookalikes.ts [--sizes=10000x256,100000x256,1000000x256,100000x1024]
@@ -17,7 +17,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { annTopK, averagePrecision, DEFAULT_CANDIDATES, defaultExactLimit, EmbeddingIndex, QUANTIZE_FROM } from '../src/main/engine/analysis/lookalikes';
+import { annTopK, averagePrecision, DEFAULT_CANDIDATES, defaultExactLimit, EmbeddingIndex, QUANTIZE_FROM, WEIGHTED_POOL } from '../src/main/engine/analysis/lookalikes';
 import { exactTopK, exactTopKReference } from '../src/main/engine/analysis/vector-exact';
 import type { Catalog } from '../src/main/engine/catalog/catalog';
 
@@ -49,53 +49,95 @@ async function retrieval(catalog: Catalog, count: number, minPortraits: number):
     aps.push(averagePrecision(ranks));
     impostorRanks.push(firstImpostor);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`retrieval over ${index.size} faces (faceres), ${chosen.length} LFW identities with >= ${minPortraits} portraits, plain cosine:`);
   console.log(`  mAP ${mean(aps).toFixed(3)}; rank of the first impostor: median ${median(impostorRanks)}, mean ${mean(impostorRanks).toFixed(1)}`);
 }
 
 /**
- * Plain vs characterization-weighted: for identities with >= 60 portraits, characterize on 30 of
- * them, query with another, and rank the 100 nearest faces (the training portraits left out) by
- * plain cosine and by the learned metric; AP of retrieving the person's held-out portraits.
+ * Plain vs characterization-weighted: for identities with >= 60 portraits (--portraits=min,max; up
+ * to --people of them), characterize on 30 of them, then query with each of up to `queries`
+ * held-out portraits and rank the WEIGHTED_POOL nearest faces (training portraits left out) four
+ * ways: plain cosine; the learned metric's distance from the centre of the training portraits
+ * (what the engine's weighted search does); its distance from the query portrait (what it did
+ * before); and the sum of the plain and query-distance ranks. AP of retrieving the person's other
+ * held-out portraits, and the rank of the first impostor.
  */
-async function weighted(catalog: Catalog, count: number): Promise<void> {
+async function weighted(catalog: Catalog, count: number, queries: number, portraits: [number, number]): Promise<void> {
   const { alignedFace } = await import('../src/main/engine/analysis/aligned-face');
-  const { characterizeSubject, metricDistance } = await import('../src/main/engine/analysis/characterize');
+  const { characterizeSubject, distanceToCentre, featureMaps, metricCentre } = await import('../src/main/engine/analysis/characterize');
+  const { embed2 } = await import('../src/main/engine/analysis/pcam');
   const { InferenceService } = await import('../src/main/engine/models/inference');
   const { defaultModelsDir } = await import('../src/main/engine/models/registry');
   const inference = new InferenceService({ modelsDir: defaultModelsDir() });
   const entry = inference.registry.get('faceres');
   const index = EmbeddingIndex.load(catalog, 'faceres', entry.sha256);
   const subjects = (catalog.db
-    .prepare("SELECT s.name FROM subjects s JOIN portraits p ON p.subject_id = s.id WHERE p.state = 'analyzed' GROUP BY s.id HAVING count(*) >= 60 ORDER BY s.name")
-    .all() as { name: string }[]).map((r) => r.name).slice(0, count);
-  const plainAps: number[] = [];
-  const weightedAps: number[] = [];
+    .prepare("SELECT s.name FROM subjects s JOIN portraits p ON p.subject_id = s.id WHERE p.state = 'analyzed' GROUP BY s.id HAVING count(*) BETWEEN ? AND ? ORDER BY s.name")
+    .all(...portraits) as { name: string }[]).map((r) => r.name).slice(0, count);
+  const variants = ['plain', 'metric from centre', 'metric from query', 'plain + query ranks'] as const;
+  const aps = new Map<string, number[]>(variants.map((v) => [v, []]));
+  const impostors = new Map<string, number[]>(variants.map((v) => [v, []]));
+  const maps = new Map<string, Float32Array>();
+  const mapOf = async (sha: string, idx: number): Promise<Float32Array> => {
+    const key = `${sha}:${idx}`;
+    let m = maps.get(key);
+    if (!m) {
+      m = (await inference.run(entry.id, (await alignedFace({ sha256: sha }, { catalog, inference }, entry, idx)).crop))['feature_map']!.data;
+      maps.set(key, m);
+    }
+    return m;
+  };
+  const d2 = (x: [number, number], y: [number, number]): number => (x[0] - y[0]) ** 2 + (x[1] - y[1]) ** 2;
   for (const name of subjects) {
     const c = await characterizeSubject(catalog, inference, name, { maxPortraits: 30, arbitrary: 40, trainer: 'runtime' });
     const training = new Set(c.portraits.map((p) => p.sha256));
+    const centre = metricCentre(c.model, (await featureMaps(catalog, inference, entry, [...training])).maps);
     const mine = (catalog.db.prepare("SELECT p.sha256 FROM portraits p JOIN subjects s ON s.id = p.subject_id WHERE s.name = ? AND p.state = 'analyzed' ORDER BY p.sha256").all(name) as { sha256: string }[]).map((r) => r.sha256);
-    const query = mine.find((sha) => !training.has(sha))!;
-    const qRow = index.faces.findIndex((f) => f.portrait === query && f.idx === 0);
-    const pool = index.search(index.matrix.slice(qRow * index.dim, (qRow + 1) * index.dim), 100, (f) => f.portrait === query || training.has(f.portrait));
-    const relevant = (f: { subject: string | null; idx: number }): boolean => f.subject === name && f.idx === 0;
-    const ap = (order: typeof pool): number => averagePrecision(order.flatMap((h, i) => (relevant(h.face) ? [i + 1] : [])));
-    const mapOf = async (sha: string, idx: number): Promise<Float32Array> =>
-      (await inference.run(entry.id, (await alignedFace({ sha256: sha }, { catalog, inference }, entry, idx)).crop))['feature_map']!.data;
-    const q = await mapOf(query, 0);
-    const scored = [];
-    for (const h of pool) scored.push({ h, d: metricDistance(c.model, q, await mapOf(h.face.portrait, h.face.idx)) });
-    const reranked = scored.sort((x, y) => x.d - y.d).map((x) => x.h);
-    plainAps.push(ap(pool));
-    weightedAps.push(ap(reranked));
-    console.log(`  ${name.padEnd(22)} relevant in pool ${pool.filter((h) => relevant(h.face)).length}: AP plain ${plainAps.at(-1)!.toFixed(3)}, weighted ${weightedAps.at(-1)!.toFixed(3)}`);
+    const held = mine.filter((sha) => !training.has(sha));
+    const perName = new Map<string, number[]>(variants.map((v) => [v, []]));
+    for (const query of held.slice(0, queries)) {
+      const qRow = index.faces.findIndex((f) => f.portrait === query && f.idx === 0);
+      if (qRow < 0) continue;
+      const pool = index.search(index.matrix.slice(qRow * index.dim, (qRow + 1) * index.dim), WEIGHTED_POOL, (f) => f.portrait === query || training.has(f.portrait));
+      const relevant = (f: { subject: string | null; idx: number }): boolean => f.subject === name && f.idx === 0;
+      const q = embed2(c.model, await mapOf(query, 0));
+      const scored = [];
+      for (const [rank, h] of pool.entries()) {
+        const map = await mapOf(h.face.portrait, h.face.idx);
+        scored.push({ h, rank, toQuery: d2(q, embed2(c.model, map)), toCentre: distanceToCentre(c.model, centre, map) });
+      }
+      const byQuery = [...scored].sort((x, y) => x.toQuery - y.toQuery);
+      const queryRank = new Map(byQuery.map((s, i) => [s.h, i]));
+      const orders: Record<(typeof variants)[number], typeof pool> = {
+        plain: pool,
+        'metric from centre': [...scored].sort((x, y) => x.toCentre - y.toCentre).map((s) => s.h),
+        'metric from query': byQuery.map((s) => s.h),
+        // Ties go to the plain order (Array.sort is stable).
+        'plain + query ranks': [...scored].sort((x, y) => x.rank + queryRank.get(x.h)! - (y.rank + queryRank.get(y.h)!)).map((s) => s.h),
+      };
+      for (const v of variants) {
+        const ranks = orders[v].flatMap((h, i) => (relevant(h.face) ? [i + 1] : []));
+        if (!ranks.length) continue;
+        const ap = averagePrecision(ranks);
+        aps.get(v)!.push(ap);
+        perName.get(v)!.push(ap);
+        const first = orders[v].findIndex((h) => h.face.subject !== name);
+        impostors.get(v)!.push(first < 0 ? orders[v].length + 1 : first + 1);
+      }
+    }
+    console.log(`  ${name.padEnd(22)} ${perName.get('plain')!.length} queries: mAP ${variants.map((v) => `${v} ${mean(perName.get(v)!).toFixed(3)}`).join(', ')}`);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`plain vs characterization-weighted over ${subjects.length} identities (100 nearest, training portraits excluded): mAP ${mean(plainAps).toFixed(3)} vs ${mean(weightedAps).toFixed(3)}`);
+  console.log(`plain vs characterization-weighted, ${subjects.length} identities with ${portraits[0]}-${portraits[1]} portraits, ${aps.get('plain')!.length} held-out queries (${WEIGHTED_POOL} nearest, training portraits excluded):`);
+  for (const v of variants) {
+    const better = aps.get(v)!.filter((a, i) => a > aps.get('plain')![i]! + 1e-9).length;
+    const worse = aps.get(v)!.filter((a, i) => a < aps.get('plain')![i]! - 1e-9).length;
+    console.log(`  ${v.padEnd(22)} mAP ${mean(aps.get(v)!).toFixed(3)}; first impostor median rank ${median(impostors.get(v)!)}, mean ${mean(impostors.get(v)!).toFixed(1)}${v === 'plain' ? '' : `; queries better ${better}, worse ${worse} than plain`}`);
+  }
   await inference.close();
 }
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** Deterministic uniform [0, 1). */
 function lcg(seed: number): () => number {
@@ -242,15 +284,19 @@ async function timing(sizes: [number, number][], count: number, withIndex: boole
   table(['faces x dim', 'candidates', 'hnsw med', 'hnsw p95', 'vs 50ms', `R@${K} near`, `R@${K} random`], indexRows);
 }
 
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const dir = process.argv[2];
-if (dir && !dir.startsWith('--')) {
+const withCatalog = dir !== undefined && !dir.startsWith('--');
+if (withCatalog) {
   const { Catalog } = await import('../src/main/engine/catalog/catalog');
   const catalog = Catalog.open(dir);
   await retrieval(catalog, Number(process.argv[3] ?? 30), Number(process.argv[4] ?? 20));
-  if (process.argv.includes('--weighted')) await weighted(catalog, 8);
+  if (process.argv.includes('--weighted')) await weighted(catalog, Number(arg('people') ?? 8), Number(arg('queries') ?? 20), (arg('portraits') ?? '60,100000').split(',').map(Number) as [number, number]);
   catalog.close();
 }
-const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const sizes = (arg('sizes') ?? '10000x256,100000x256,1000000x256,100000x1024').split(',').map((s) => s.split('x').map(Number) as [number, number]);
-const sweep = (arg('candidates') ?? `74,512,${DEFAULT_CANDIDATES},4096`).split(',').map(Number);
-await timing(sizes, Number(arg('queries') ?? 50), !process.argv.includes('--no-index'), sweep);
+// With a catalog, the synthetic timing runs only when sizes are asked for.
+if (!withCatalog || arg('sizes')) {
+  const sizes = (arg('sizes') ?? '10000x256,100000x256,1000000x256,100000x1024').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  const sweep = (arg('candidates') ?? `74,512,${DEFAULT_CANDIDATES},4096`).split(',').map(Number);
+  await timing(sizes, Number(arg('queries') ?? 50), !process.argv.includes('--no-index'), sweep);
+}

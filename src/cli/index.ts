@@ -458,7 +458,7 @@ export function buildProgram(): Command {
     .option('--face <n>', 'which face of the image (0 = largest)', (v) => Number.parseInt(v, 10))
     .option('--recognizer <id>', 'recognizer whose embeddings are searched', 'faceres')
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
-    .option('--weighted', "re-rank by the person's characterization metric (run `facet characterize` first)")
+    .option('--weighted', "re-rank the 100 nearest by likeness to the person's characterization (run `facet characterize` first)")
     .action(async (face: string, o: { face?: number; recognizer: string; limit: number; weighted?: boolean }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
         const ref = { ...(/^[0-9a-f]{64}$/.test(face) ? { sha256: face } : { path: path.resolve(face) }), ...(o.face !== undefined ? { face: o.face } : {}) };

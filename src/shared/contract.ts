@@ -753,7 +753,7 @@ export const methods = {
           face: z.number().int(),
           subject: z.string().nullable(),
           score: z.number(),
-          /** Squared distance under the characterization metric (weighted searches only). */
+          /** Squared distance under the characterization metric to the centre of the person's characterized portraits (weighted searches only). */
           metricDistance: z.number().nullable(),
         }),
       ),

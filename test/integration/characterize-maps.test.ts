@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/main/engine';
-import { featureMaps, storedMetric } from '../../src/main/engine/analysis/characterize';
+import { featureMaps, metricCentre, storedMetric } from '../../src/main/engine/analysis/characterize';
 import { positiveShares } from '../../src/main/engine/analysis/characterize-maps';
 import { camMap, pcamMap, trainCam } from '../../src/main/engine/analysis/pcam';
 import { applySimilarity } from '../../src/main/engine/vision/align';
@@ -95,7 +95,12 @@ describe.skipIf(!hasSharedData)('CAM and PCAM maps of a characterized person, an
     const mine = [...result.portraits.map((p) => p.sha256)].sort();
     const { maps: fm } = await featureMaps(engine.catalog, inference, entry, [...mine, ...result.arbitrary]);
     const shape = { z: 1024, w: 7, h: 7 };
-    const metric = storedMetric(engine.catalog, 'Colin_Powell', entry.sha256)!;
+    const stored = storedMetric(engine.catalog, 'Colin_Powell', entry.sha256)!;
+    const metric = stored.model;
+    // The stored centre (where weighted look-alikes measure from) is the person's portraits' mean under the metric.
+    expect([...stored.portraits].sort()).toEqual(mine);
+    const centre = metricCentre(metric, fm.slice(0, mine.length));
+    for (const k of [0, 1]) expect(Math.abs(stored.centre![k]! - centre[k]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(centre[k]!)));
     const cam = trainCam(fm.slice(0, mine.length), fm.slice(mine.length), shape);
     for (const sha of [result.leastRepresentative, result.arbitrary[0]!]) {
       const res = await maps({ subject: 'Colin_Powell', sha256: sha });

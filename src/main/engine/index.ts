@@ -15,9 +15,9 @@ import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision,
 import { pairReview, recordAssessment, verificationQueue, visibleTo } from './catalog/examination';
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
-import { defaultExactLimit, EmbeddingIndex, type IndexedFace } from './analysis/lookalikes';
+import { defaultExactLimit, EmbeddingIndex, WEIGHTED_POOL, type IndexedFace } from './analysis/lookalikes';
 import { alignedFace } from './analysis/aligned-face';
-import { metricDistance, storedMetric } from './analysis/characterize';
+import { distanceToCentre, featureMaps, metricCentre, storedMetric } from './analysis/characterize';
 import { calibrationSetFor, fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
 import { resolveCalibration, selectCalibration, selectedCalibration } from './analysis/calibration-choice';
@@ -235,7 +235,7 @@ export function createEngine(options: EngineOptions): Engine {
       const skip = (f: { portrait: string; subject: string | null }): boolean => f.portrait === query.sha256 || (subject !== null && f.subject === subject);
       // Exact below the limit, else the HNSW index once built (persisted in the catalog's cache folder).
       const policy = { exactLimit: options.lookalikeExactLimit ?? defaultExactLimit(index.dim), persistDir: path.join(catalog.dir, 'cache', 'lookalikes') };
-      const found = await index.lookalikes(query.face.embeddings[entry.id]!.vector, r.weighted ? Math.max(3 * r.limit, 60) : r.limit, skip, policy);
+      const found = await index.lookalikes(query.face.embeddings[entry.id]!.vector, r.weighted ? Math.max(r.limit, WEIGHTED_POOL) : r.limit, skip, policy);
       const respond = (hits: { face: IndexedFace; score: number; metricDistance: number | null }[]) => ({
         recognizer: entry.id,
         weighted: r.weighted,
@@ -250,13 +250,22 @@ export function createEngine(options: EngineOptions): Engine {
         if (!subject) throw new EngineError('invalid_request', 'a weighted search needs a catalogued portrait of a named subject');
         const metric = storedMetric(catalog, subject, entry.sha256);
         if (!metric) throw new EngineError('invalid_request', `"${subject}" has no characterization with this ${entry.id} file; run \`facet characterize ${subject}\` first`);
-        // The metric re-ranks the nearest faces by plain cosine (exact, or the index's re-ranked candidates).
-        const pool = found.hits;
-        const mapOf = async (input: { path: string } | { sha256: string }, face: number): Promise<Float32Array> =>
-          (await inference.run(entry.id, (await alignedFace(input, { catalog, inference }, entry, face)).crop))['feature_map']!.data;
-        const q = await mapOf(r.face.path !== undefined ? { path: r.face.path } : { sha256: query.sha256 }, query.face.idx);
+        // The metric re-ranks the nearest faces by plain cosine (exact, or the index's re-ranked
+        // candidates) by their distance to the person's centre under it.
+        let centre = metric.centre;
+        if (!centre) {
+          // Stored before centres were: recomputed from the portraits it was learned on.
+          try {
+            centre = metricCentre(metric.model, (await featureMaps(catalog, inference, entry, metric.portraits)).maps);
+          } catch (e) {
+            throw new EngineError('invalid_request', `"${subject}"'s characterization cannot be used (${(e as Error).message}); run \`facet characterize ${subject}\` again`);
+          }
+        }
         const scored = [];
-        for (const h of pool) scored.push({ ...h, metricDistance: metricDistance(metric, q, await mapOf({ sha256: h.face.portrait }, h.face.idx)) });
+        for (const h of found.hits) {
+          const map = (await inference.run(entry.id, (await alignedFace({ sha256: h.face.portrait }, { catalog, inference }, entry, h.face.idx)).crop))['feature_map']!.data;
+          scored.push({ ...h, metricDistance: distanceToCentre(metric.model, centre, map) });
+        }
         scored.sort((x, y) => x.metricDistance - y.metricDistance);
         return respond(scored.slice(0, r.limit));
       }

@@ -44,6 +44,8 @@ export interface Characterization {
   losses: number[];
   /** The learned metric (kept with the cached result, for the characterization-weighted look-alikes). */
   model: PcamModel;
+  /** The mean of the person's portraits under the metric (M f, Eq. 3): where the weighted look-alikes measure from. */
+  centre: [number, number];
   /** CAM's class layer on the same sets (per-channel weights), kept to show CAM beside PCAM. */
   cam: Float32Array;
 }
@@ -139,6 +141,7 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
       ? await trainPcamOnRuntime(ind, arbMaps, shape, { ...trainOptions, provider: (await chooseProvider('auto')).provider })
       : trainPcam(ind, arbMaps, shape, trainOptions);
   const rep = representativeness(model, ind, arbMaps);
+  const centre = metricCentre(model, ind);
   const order = rep.map((r, i) => ({ r, i })).sort((a, b) => b.r - a.r);
   const best = order[0]!.i;
   const crop = entry.input.width;
@@ -180,24 +183,41 @@ export async function characterizeSubject(catalog: Catalog, inference: Inference
     parts,
     losses,
     model,
+    centre,
     cam: trainCam(ind, arbMaps, shape),
   };
 }
 
-/** Squared distance under a characterization's metric between two feature maps (Eq. 3). */
-export function metricDistance(model: PcamModel, a: FeatureMap, b: FeatureMap): number {
-  const [a0, a1] = embed2(model, a);
-  const [b0, b1] = embed2(model, b);
-  return (a0 - b0) ** 2 + (a1 - b1) ** 2;
+/** The mean of feature maps under a characterization's metric (M f, Eq. 3). */
+export function metricCentre(model: PcamModel, maps: FeatureMap[]): [number, number] {
+  const points = maps.map((f) => embed2(model, f));
+  return [points.reduce((s, p) => s + p[0], 0) / points.length, points.reduce((s, p) => s + p[1], 0) / points.length];
 }
 
-/** The stored metric of a subject's newest characterization with this model file, if any. */
-export function storedMetric(catalog: Catalog, subject: string, modelSha256: string): PcamModel | undefined {
+/**
+ * Squared distance under a characterization's metric from the centre of the person's portraits to a
+ * feature map: how much a face looks like the person by what characterizes them. Measured from the
+ * centre, not from the query portrait: on LFW this ranks the person's held-out portraits far better
+ * (bench/lookalikes.ts --weighted: mAP 0.985 vs 0.930 from the query, 0.938 by plain cosine).
+ */
+export function distanceToCentre(model: PcamModel, centre: [number, number], f: FeatureMap): number {
+  const [x, y] = embed2(model, f);
+  return (x - centre[0]) ** 2 + (y - centre[1]) ** 2;
+}
+
+/** A stored characterization's metric; `centre` is null where it was stored before centres were (recompute it from `portraits`). */
+export interface StoredMetric {
+  model: PcamModel;
+  centre: [number, number] | null;
+  portraits: string[];
+}
+
+export function storedMetric(catalog: Catalog, subject: string, modelSha256: string): StoredMetric | undefined {
   const row = catalog.db
-    .prepare("SELECT result, payload FROM analyses WHERE kind = 'characterization' AND json_extract(inputs, '$.subject') = ? AND instr(models, ?) > 0 ORDER BY id DESC LIMIT 1")
-    .get(subject, modelSha256) as { result: string; payload: Buffer | null } | undefined;
+    .prepare("SELECT inputs, result, payload FROM analyses WHERE kind = 'characterization' AND json_extract(inputs, '$.subject') = ? AND instr(models, ?) > 0 ORDER BY id DESC LIMIT 1")
+    .get(subject, modelSha256) as { inputs: string; result: string; payload: Buffer | null } | undefined;
   if (!row?.payload) return undefined;
-  const { shape, b, rho } = (JSON.parse(row.result) as { metric: { shape: MapShape; b: number; rho: number } }).metric;
+  const { shape, b, rho, centre } = (JSON.parse(row.result) as { metric: { shape: MapShape; b: number; rho: number; centre?: [number, number] } }).metric;
   const m = new Float32Array(row.payload.buffer.slice(row.payload.byteOffset, row.payload.byteOffset + row.payload.byteLength));
-  return { shape, m, b, rho };
+  return { model: { shape, m, b, rho }, centre: centre ?? null, portraits: (JSON.parse(row.inputs) as { portraits: string[] }).portraits };
 }

@@ -220,6 +220,13 @@ const OVERFETCH = 64;
  * becomes max(ef, k)) and every one is re-ranked exactly. On clustered 1M x 256 data (2 cores):
  * 512 gave recall@10 0.84 in 8 ms, 2048 gave 0.96 in 26 ms median (bench/lookalikes.ts).
  */
+/**
+ * How many of the nearest faces by plain cosine a characterization-weighted search re-ranks by the
+ * metric (each needs the recognizer's feature map: one forward pass). bench/lookalikes.ts --weighted
+ * measures the weighting on pools of this size.
+ */
+export const WEIGHTED_POOL = 100;
+
 export const DEFAULT_CANDIDATES = 2048;
 
 /**

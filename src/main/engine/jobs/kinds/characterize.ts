@@ -15,7 +15,7 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
   async run(params: ParamsOf<'subject.characterize'>, ctx: JobContext): Promise<CharacterizeResult> {
     const inference = ctx.inference();
     const entry = inference.registry.get(params.recognizer);
-    const { model, cam, ...result } = await characterizeSubject(ctx.catalog, inference, params.subject, {
+    const { model, cam, centre, ...result } = await characterizeSubject(ctx.catalog, inference, params.subject, {
       recognizer: params.recognizer,
       arbitrary: params.arbitrary,
       maxPortraits: params.maxPortraits,
@@ -34,8 +34,8 @@ export const characterizeJob: JobDefinition<'subject.characterize', Characterize
       params: { seed: params.seed, epochs: params.epochs },
       models: { [entry.id]: entry.sha256 },
     };
-    // The metric travels with the result: the weighted look-alike search needs it.
-    putAnalysis(ctx.catalog, spec, { ...result, metric: { shape: model.shape, b: model.b, rho: model.rho }, cam: Array.from(cam) }, new Uint8Array(model.m.buffer, model.m.byteOffset, model.m.byteLength));
+    // The metric and the person's centre under it travel with the result: the weighted look-alike search needs them.
+    putAnalysis(ctx.catalog, spec, { ...result, metric: { shape: model.shape, b: model.b, rho: model.rho, centre }, cam: Array.from(cam) }, new Uint8Array(model.m.buffer, model.m.byteOffset, model.m.byteLength));
     ctx.catalog.audit.append(ctx.actor, 'subject.characterize', { subject: params.subject, model: entry.sha256, most: result.mostRepresentative, least: result.leastRepresentative });
     return result;
   },
