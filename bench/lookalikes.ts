@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { annTopK, averagePrecision, DEFAULT_CANDIDATES, defaultExactLimit, EmbeddingIndex, QUANTIZE_FROM, WEIGHTED_POOL } from '../src/main/engine/analysis/lookalikes';
-import { exactTopK, exactTopKReference } from '../src/main/engine/analysis/vector-exact';
+import { exactTopK, exactTopKReference, SCAN_THREADS } from '../src/main/engine/analysis/vector-exact';
 import type { Catalog } from '../src/main/engine/catalog/catalog';
 
 // The catalog modes load SQLite, sharp and onnxruntime only when asked: the synthetic timing runs without them.
@@ -198,7 +198,7 @@ async function timing(sizes: [number, number][], count: number, withIndex: boole
     data.vectors = new Float32Array(0);
     const near = queries('near', count, dim, data, 777);
     const random = queries('random', count, dim, data, 999);
-    // Exact as the engine runs it (SIMD scan, 2 threads; over the int8 copy from QUANTIZE_FROM
+    // Exact as the engine runs it (SIMD scan on SCAN_THREADS threads; over the int8 copy from QUANTIZE_FROM
     // elements, certified), every query of both kinds; the truth for recall.
     const tq = performance.now();
     index.search(near[0]!, K);
@@ -276,7 +276,7 @@ async function timing(sizes: [number, number][], count: number, withIndex: boole
   console.log(`\nexact look-alike search, top ${K}, ${2 * count} queries (${count} near + ${count} random); times in ms; "vs 50ms": median / goal (<= 1 meets it):`);
   table(['faces x dim', 'JS ms', 'f32 scan', 'int8 scan', 'exact med', 'exact p95', 'vs 50ms', 'differ', 'f32 MiB', 'int8 MiB (made in)', ...(withIndex ? ['hnsw build s', 'index MiB'] : [])], exactRows);
   console.log('JS ms: the plain JS loop (one thread) the SIMD scans replaced, median of 10 queries. f32 scan: usearch SIMD scan of the float32 rows on');
-  console.log('2 threads, candidates re-scored in float64. int8 scan: the same over the int8 copy, candidates re-scored and certified exact (from');
+  console.log(`up to ${SCAN_THREADS} threads (one below 1 KiB rows; FACET_SCAN_THREADS), candidates re-scored in float64. int8 scan: the same over the int8 copy, candidates re-scored and certified exact (from`);
   console.log(`${QUANTIZE_FROM} elements). exact: what the engine runs (median, p95). differ: queries where f32 and engine answers differ (must be 0).`);
   console.log('hnsw build: usearch HNSW (M 16, efConstruction 64, float16) built in a worker thread on 2 threads; index MiB: its saved size.');
   if (!withIndex) return;

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog';
-import { byScore, exactTopK, quantizeRows, rowScore, type Hit, type QuantizedRows } from './vector-exact';
+import { byScore, exactTopK, quantizeRows, rowScore, SCAN_THREADS, type Hit, type QuantizedRows } from './vector-exact';
 import { DEFAULT_HNSW, HnswIndex, type HnswOptions } from './vector-hnsw';
 
 export interface IndexedFace {
@@ -69,7 +69,7 @@ export class EmbeddingIndex {
    */
   search(query: Float32Array, k: number, skip?: (face: IndexedFace) => boolean): { face: IndexedFace; score: number }[] {
     const q = this.normalizedQuery(query);
-    return this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skip && ((row) => skip(this.faces[row]!)), 2, this.int8()));
+    return this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skip && ((row) => skip(this.faces[row]!)), SCAN_THREADS, this.int8()));
   }
 
   /**
@@ -81,7 +81,7 @@ export class EmbeddingIndex {
     const q = this.normalizedQuery(query);
     const skipRow = skip && ((row: number) => skip(this.faces[row]!));
     const exact = (index: SearchInfo['index']) => ({
-      hits: this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skipRow, 2, this.int8())),
+      hits: this.toFaces(exactTopK(this.matrix, this.dim, this.size, q, k, skipRow, SCAN_THREADS, this.int8())),
       search: { method: 'exact' as const, exactLimit: policy.exactLimit, index, candidates: this.size },
     });
     if (this.size <= policy.exactLimit) return exact('none');

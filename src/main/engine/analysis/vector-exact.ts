@@ -2,7 +2,7 @@
  * Exact top-k search by inner product over a row-major matrix of L2-normalized rows (cosine).
  *
  * The scan is memory-bound (1 GB per query at 1M x 256 float32), so it runs in usearch's SIMD
- * kernels on two threads, about 6x the plain JS loop on this 2-core CPU (bench/lookalikes.ts).
+ * kernels, about 4x the plain JS loop on this 2-core CPU (bench/lookalikes.ts).
  * usearch scores in float32 with its own summation order and breaks ties arbitrarily, so the
  * candidates it returns are re-scored here in double precision and ordered by (score desc, row asc);
  * a margin of extra candidates, and a plain JS scan when the k-th score is within float noise of
@@ -40,6 +40,20 @@ export function byScore(a: Hit, b: Hit): number {
 }
 
 /**
+ * Threads for one query's scan (FACET_SCAN_THREADS overrides, to measure elsewhere). usearch's
+ * exact search hands rows to its threads one at a time, so a second thread pays only where a row
+ * is worth the hand-over: from 1 KiB rows (bench/lookalikes.ts on 2 cores, +-15 % run to run:
+ * 1M x 256 int8, 256 B rows, 36-41 ms on one thread, 55-56 on two; 100k x 1024 float32, 4 KiB
+ * rows, 40 ms on one, 22 on two).
+ */
+export const SCAN_THREADS = Math.max(1, Number.parseInt(process.env['FACET_SCAN_THREADS'] ?? '', 10) || 2);
+const HANDOVER_ROW_BYTES = 1024;
+
+function threadsFor(rowBytes: number, threads: number): number {
+  return rowBytes >= HANDOVER_ROW_BYTES ? threads : 1;
+}
+
+/**
  * The k best rows for `q` (already normalized) among the first `count` rows, best first, leaving
  * out rows `skip` rejects. Fewer than k when fewer remain.
  */
@@ -50,7 +64,7 @@ export function exactTopK(
   q: Float32Array,
   k: number,
   skip?: (row: number) => boolean,
-  threads = 2,
+  threads = SCAN_THREADS,
   quantized?: QuantizedRows,
 ): Hit[] {
   if (k <= 0 || count === 0) return [];
@@ -148,7 +162,7 @@ function quantizeQuery(rows: QuantizedRows, q: Float32Array): QuantizedQuery {
  */
 function scanQuantized(matrix: Float32Array, dim: number, count: number, q: Float32Array, q8: QuantizedQuery, want: number, threads: number): { hits: Hit[]; bound: (hits: Hit[]) => number } {
   const data = q8.rows.data.length === count * dim ? q8.rows.data : q8.rows.data.subarray(0, count * dim);
-  const { keys } = exactSearch(data, q8.data, dim, want, MetricKind.IP, threads) as { keys: BigUint64Array };
+  const { keys } = exactSearch(data, q8.data, dim, want, MetricKind.IP, threadsFor(dim, threads)) as { keys: BigUint64Array };
   const hits: Hit[] = [];
   let weakest = Infinity;
   for (const key of keys) {
@@ -166,7 +180,7 @@ function scanQuantized(matrix: Float32Array, dim: number, count: number, q: Floa
 /** The `want` best rows by usearch's SIMD scan, re-scored in double precision. */
 function scan(matrix: Float32Array, dim: number, count: number, q: Float32Array, want: number, threads: number): Hit[] {
   const data = matrix.length === count * dim ? matrix : matrix.subarray(0, count * dim);
-  const { keys } = exactSearch(data, q, dim, want, MetricKind.IP, threads) as { keys: BigUint64Array };
+  const { keys } = exactSearch(data, q, dim, want, MetricKind.IP, threadsFor(4 * dim, threads)) as { keys: BigUint64Array };
   const hits: Hit[] = [];
   for (const key of keys) {
     const row = Number(key);
