@@ -262,6 +262,22 @@ describe('workstation in Chromium over the loopback door', () => {
     await expect.poll(() => hits.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
     expect((await hits.allTextContents()).some((t) => t.includes('Colin_Powell'))).toBe(false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'lookalikes.png'), fullPage: true });
+    // Weighted by the characterization just learned: the same people, re-ranked by likeness to Colin Powell's.
+    const plain = (await hits.allTextContents()).map((t) => t.trim());
+    await page.getByLabel(/Weighted by Colin_Powell's characterization/).check();
+    await page.getByRole('button', { name: 'Find look-alikes' }).click();
+    await expect.poll(async () => (await page.getByTestId('lookalikes-facts').textContent()) ?? '', { timeout: 30_000 }).toMatch(/re-ranked by likeness to Colin_Powell's characterization/);
+    const weighted = (await hits.allTextContents()).map((t) => t.trim());
+    expect(weighted.length).toBeGreaterThanOrEqual(3);
+    expect(weighted.some((t) => t.includes('Colin_Powell'))).toBe(false);
+    // Each shows its distance from the person under the metric, the order of the list.
+    const ds = weighted.map((t) => Number(/ · d ([\d.e+-]+)$/.exec(t)![1]));
+    expect(ds).toEqual([...ds].sort((a, b) => a - b));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'lookalikes-weighted.png'), fullPage: true });
+    console.log(`look-alikes of Colin_Powell, plain: ${plain.join(' | ')}\nweighted: ${weighted.join(' | ')}`);
+    await page.getByLabel(/Weighted by Colin_Powell's characterization/).uncheck();
+    await page.getByRole('button', { name: 'Find look-alikes' }).click();
+    await expect.poll(async () => (await page.getByTestId('lookalikes-facts').textContent()) ?? '', { timeout: 30_000 }).not.toMatch(/re-ranked by likeness/);
     await page.getByRole('link', { name: /Review Colin_Powell against .* \(rank 1\)/ }).click();
     await page.getByRole('heading', { name: 'Pair review' }).waitFor();
     // Opened from the look-alikes: n / p step through that list.
