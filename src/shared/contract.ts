@@ -407,6 +407,8 @@ export const AuditEntry = z.object({
   details: z.unknown(),
   prevHash: Sha256.or(z.literal('0'.repeat(64))),
   hash: Sha256,
+  /** Listed for an examiner: the entry is about a decision the blindness rule withholds, so its details are null. */
+  withheld: z.literal(true).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
@@ -686,7 +688,14 @@ export const methods = {
     response: z.object({ total: z.number().int(), items: z.array(CatalogItem) }),
   },
   'audit.list': {
-    request: z.object({ limit: z.number().int().min(1).max(1000).default(100), beforeSeq: z.number().int().positive().optional() }).strict(),
+    request: z
+      .object({
+        limit: z.number().int().min(1).max(1000).default(100),
+        beforeSeq: z.number().int().positive().optional(),
+        /** Read as this examiner: entries about decisions withheld from them (blind verification) come without details. */
+        examiner: Examiner.optional(),
+      })
+      .strict(),
     response: z.array(AuditEntry),
   },
   'audit.verify': { request: Empty, response: AuditReport },

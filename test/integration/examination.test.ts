@@ -123,6 +123,19 @@ describe.skipIf(!hasSharedData)('examination: assessment, checklist and blind ve
     expect((await call('review.queue', { examiner: 'Ana Ruiz' })).data).toMatchObject({ awaiting: [], disagreements: [] });
 
     const anaId = ((await call('decisions.list', { face: a, examiner: 'Ana Ruiz' })).data as unknown as { id: number }[])[0]!.id;
+    // The audit log read as Ben: Ana's decision entry is there (the chain stays whole) without its
+    // conclusion, scale or checklist; read as Ana, or by the lab without an examiner, it is whole.
+    type Entry = { seq: number; action: string; actor: string; details: { id?: number; conclusion?: string } | null; withheld?: true; hash: string };
+    const audit = async (examiner?: string): Promise<Entry[]> => (await call('audit.list', { limit: 1000, ...(examiner ? { examiner } : {}) })).data as unknown as Entry[];
+    const asBen = await audit('Ben Okafor');
+    const full = await audit();
+    const anaEntry = full.find((e) => e.action === 'decision.record' && e.details?.id === anaId)!;
+    expect(anaEntry.details!.conclusion).toBe('different');
+    expect(asBen.map((e) => [e.seq, e.hash])).toEqual(full.map((e) => [e.seq, e.hash]));
+    expect(asBen.find((e) => e.seq === anaEntry.seq)).toMatchObject({ action: 'decision.record', details: null, withheld: true });
+    expect(asBen.filter((e) => e.withheld)).toHaveLength(1);
+    expect(JSON.stringify(asBen.find((e) => e.seq === anaEntry.seq))).not.toMatch(/different|checklist/);
+    expect((await audit('Ana Ruiz')).find((e) => e.seq === anaEntry.seq)).toEqual(anaEntry);
     expect((await call('assessments.record', { faceA: b, faceB: a, examiner: 'Ben Okafor', kind: 'skipped' })).ok).toBe(true);
     // A verifier records beside the examiner's decision, never over it.
     expect((await call('decisions.record', { faceA: a, faceB: b, conclusion: 'same', scale: 2, rationale: 'x', examiner: 'Ben Okafor', supersedes: anaId })).error?.message).toMatch(/is Ana Ruiz's/);
@@ -141,9 +154,12 @@ describe.skipIf(!hasSharedData)('examination: assessment, checklist and blind ve
       expect(q.awaiting).toEqual([]);
       expect(q.disagreements).toHaveLength(1);
     }
+    // Once Ben has decided, his log shows Ana's decision whole.
+    expect((await audit('Ben Okafor')).find((e) => e.seq === anaEntry.seq)).toEqual(anaEntry);
     // A third examiner is blind to both.
     const cleo = (await call('review.pair', { faceA: a, faceB: b, examiner: 'Cleo Park' })).data as unknown as { blind: boolean; withheld: number; decisions: unknown[] };
     expect(cleo).toMatchObject({ blind: true, withheld: 2, decisions: [] });
+    expect((await audit('Cleo Park')).filter((e) => e.withheld).map((e) => e.actor).sort()).toEqual(['Ana Ruiz', 'Ben Okafor']);
     expect(((await call('review.queue', { examiner: 'Cleo Park' })).data as unknown as { awaiting: { decidedBy: number }[] }).awaiting).toEqual([expect.objectContaining({ decidedBy: 2 })]);
 
     // Ben revises to agree: the superseded decision no longer counts, the flag goes.

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/main/engine';
-import { auditMatches } from '../../src/main/engine/reports/collect';
+import { auditMatches } from '../../src/main/engine/catalog/audit';
 import { createRouter } from '../../src/main/transport/router';
 import { hasSharedData, REPO_ROOT, SHARED_DATA, tempDir } from '../helpers/fixtures';
 import { pdfText } from '../helpers/pdf';

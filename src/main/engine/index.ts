@@ -12,7 +12,8 @@ import { receiveUpload } from './catalog/uploads';
 import { characterizationMaps } from './analysis/characterize-maps';
 import { facesOf } from './catalog/faces';
 import { addAnnotation, faceRow, listAnnotations, listDecisions, recordDecision, ReviewError, setPrimaryFace } from './catalog/review';
-import { pairReview, recordAssessment, verificationQueue, visibleTo } from './catalog/examination';
+import { auditMatches } from './catalog/audit';
+import { pairReview, recordAssessment, verificationQueue, visibleTo, withheldFrom } from './catalog/examination';
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
 import { defaultExactLimit, EmbeddingIndex, WEIGHTED_POOL, type IndexedFace } from './analysis/lookalikes';
@@ -378,7 +379,15 @@ export function createEngine(options: EngineOptions): Engine {
     'review.pair': (r) => review(() => pairReview(catalog, r.faceA, r.faceB, r.examiner)),
     'review.queue': (r) => verificationQueue(catalog, r.examiner),
     'catalog.stats': () => catalog.stats(),
-    'audit.list': (r) => catalog.audit.list(r.limit, r.beforeSeq),
+    'audit.list': (r) => {
+      const entries = catalog.audit.list(r.limit, r.beforeSeq);
+      if (r.examiner === undefined) return entries;
+      // Blind verification: the chain stays visible (sequence, time, actor, hashes), the withheld conclusions do not.
+      const withheld = withheldFrom(catalog, r.examiner);
+      if (!withheld.size) return entries;
+      const keys = { shas: new Set<string>(), faceIds: new Set<number>(), subjects: new Set<string>(), decisionIds: withheld };
+      return entries.map((e) => (auditMatches(e.action, e.details, keys) ? { ...e, details: null, withheld: true as const } : e));
+    },
     'audit.verify': () => catalog.audit.verify(),
     'imports.runs': (r) => listRuns(catalog, r.limit).map(({ params: _params, ...run }) => run),
     'catalog.originals': (r) => browseCatalog(catalog, r),

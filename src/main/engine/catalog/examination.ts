@@ -118,6 +118,13 @@ export function visibleTo(decisions: Decision[], examiner: string): Decision[] {
   return decisions.filter((d) => d.author === examiner || decided.has(pairKey(d.faceA, d.faceB)));
 }
 
+/** Ids of the decisions withheld from this examiner by the blindness rule. */
+export function withheldFrom(catalog: Catalog, examiner: string): Set<number> {
+  const all = listDecisions(catalog);
+  const visible = new Set(visibleTo(all, examiner).map((d) => d.id));
+  return new Set(all.filter((d) => !visible.has(d.id)).map((d) => d.id));
+}
+
 export interface PairReview {
   examiner: string;
   /** Others have decided and this examiner has not: their decisions are withheld. */

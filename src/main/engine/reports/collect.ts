@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { AuditEntry, Res } from '../../../shared/contract';
+import { auditMatches, type AuditKeys } from '../catalog/audit';
 import type { Catalog } from '../catalog/catalog';
 import { visibleTo } from '../catalog/examination';
 import { facesOf } from '../catalog/faces';
@@ -91,50 +92,6 @@ interface AuditRow {
 export function catalogAsOf(catalog: Catalog): string {
   const row = catalog.db.prepare('SELECT at FROM audit_log WHERE action != ? ORDER BY seq DESC LIMIT 1').get(EXPORT_ACTION) as { at: string } | undefined;
   return row?.at ?? '1970-01-01T00:00:00.000Z';
-}
-
-export interface AuditKeys {
-  shas: Set<string>;
-  faceIds: Set<number>;
-  decisionIds: Set<number>;
-  subjects: Set<string>;
-  /** Decisions withheld from the reader (blind verification): entries about them stay out. */
-  withheld?: Set<number>;
-}
-
-/**
- * Whether an audit entry concerns these portraits, faces, decisions or subjects. The details'
- * shapes differ per action (and grow as features are added), so the walk looks at meaning-bearing
- * keys anywhere in the details rather than at one schema.
- */
-export function auditMatches(action: string, details: unknown, k: AuditKeys): boolean {
-  if (action.startsWith('decision.') && typeof (details as { id?: unknown })?.id === 'number' && k.decisionIds.has((details as { id: number }).id)) return true;
-  if (action.startsWith('subject.')) {
-    const d = details as { name?: unknown; subject?: unknown };
-    if ((typeof d?.name === 'string' && k.subjects.has(d.name)) || (typeof d?.subject === 'string' && k.subjects.has(d.subject))) return true;
-  }
-  const walk = (v: unknown, key: string): boolean => {
-    if (typeof v === 'string') return k.shas.has(v) || (key === 'subject' && k.subjects.has(v));
-    if (typeof v === 'number') {
-      if (['face', 'faceA', 'faceB', 'faceId', 'faces'].includes(key)) return k.faceIds.has(v) && key !== 'faces';
-      if (['decision', 'decisionId', 'supersedes'].includes(key)) return k.decisionIds.has(v);
-      return false;
-    }
-    if (Array.isArray(v)) return v.some((x) => (key === 'faces' && typeof x === 'number' ? k.faceIds.has(x) : walk(x, key)));
-    if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      // Annotation targets: { kind, id } with the id as text.
-      if (key === 'target' && typeof o['kind'] === 'string' && typeof o['id'] === 'string') {
-        const id = o['id'];
-        if (o['kind'] === 'portrait') return k.shas.has(id);
-        if (o['kind'] === 'face') return k.faceIds.has(Number(id));
-        if (o['kind'] === 'decision') return k.decisionIds.has(Number(id));
-      }
-      return Object.entries(o).some(([kk, vv]) => walk(vv, kk));
-    }
-    return false;
-  };
-  return walk(details, '');
 }
 
 export function auditExcerpt(catalog: Catalog, keys: AuditKeys): { entries: AuditEntry[]; omitted: number } {
