@@ -311,6 +311,23 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     expect(await painted('overlay-a')).toBe(0);
     expect(await painted('overlay-b')).toBe(0);
 
+    // The audit log, read as Ben: Ana's two decisions keep their place in the chain, without their content.
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const entries = page.getByTestId('audit-entries');
+    const withheldRows = entries.locator('tr[data-withheld="true"]');
+    await expect.poll(() => withheldRows.count()).toBe(2);
+    expect(await withheldRows.first().textContent()).toMatch(/Ana Ruiz\s*decision\.record\s*withheld until you record your own decision/);
+    expect(await entries.textContent()).not.toContain('"conclusion"');
+    await page.getByLabel('Filter entries').fill('assessment');
+    await expect.poll(async () => (await entries.locator('tbody tr').allTextContents()).every((t) => t.includes('assessment.'))).toBe(true);
+    expect(await entries.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
+    await page.getByLabel('Filter entries').fill('');
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await expect.poll(async () => (await page.getByTestId('chain-report').count()) && (await page.getByTestId('chain-report').textContent())).toMatch(/Intact: \d+ entries/);
+    await expectAccessible('audit log');
+    await shot('audit-log-blind.png');
+
     await page.getByRole('link', { name: 'Verification' }).click();
     await page.getByRole('heading', { name: 'Verification', exact: true }).waitFor();
     const awaiting = page.getByTestId('awaiting').getByRole('listitem');
@@ -372,6 +389,14 @@ describe.skipIf(!hasSharedData)('pair review as a forensic examiner (ACE-V) in C
     expect(await disagreements.first().textContent()).toContain('conclusions differ: different vs same');
     expect(await page.getByTestId('awaiting').getByRole('listitem').count()).toBe(1);
     await shot('review-verification-disagreement.png');
+
+    // Ben has decided the first pair: his log now shows Ana's conclusion on it; the second stays withheld.
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await expect.poll(() => withheldRows.count()).toBe(1);
+    expect(await entries.textContent()).toContain('"conclusion":"different"');
+    await shot('audit-log-after-decision.png');
+    await page.getByRole('link', { name: 'Verification' }).click();
+    await page.getByRole('heading', { name: 'Verification', exact: true }).waitFor();
 
     // Ana sees the same flag on her list.
     await setExaminer('Ana Ruiz');

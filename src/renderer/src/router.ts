@@ -1,3 +1,4 @@
+import AuditView from './views/AuditView.vue';
 import { createRouter, createWebHashHistory } from 'vue-router';
 import CatalogView from './views/CatalogView.vue';
 import EvaluationView from './views/EvaluationView.vue';
@@ -23,6 +24,7 @@ export const router = createRouter({
     { path: '/evaluation', component: EvaluationView, meta: { title: 'Evaluation' } },
     { path: '/settings', component: SettingsView, meta: { title: 'Settings' } },
     { path: '/verification', component: VerificationView, meta: { title: 'Verification' } },
+    { path: '/audit', component: AuditView, meta: { title: 'Audit log' } },
   ],
 });
 
