@@ -180,13 +180,29 @@ export const HybridParams = z
   })
   .strict();
 
+const JpegDataUrl = z.string().regex(/^data:image\/jpeg;base64,[A-Za-z0-9+/]+=*$/);
+
 export const HybridResult = z.object({
   recognizer: z.string(),
   /** Cosine similarity of the two source portraits. */
   baseline: z.number(),
   hybrids: z.array(
-    z.object({ from: z.string(), into: z.string(), parts: z.array(z.string()), similarityToFrom: z.number(), similarityToInto: z.number(), file: z.string().nullable() }),
+    z.object({
+      from: z.string(),
+      into: z.string(),
+      parts: z.array(z.string()),
+      /** The donor's and the base's most representative portraits. */
+      fromPortrait: Sha256,
+      intoPortrait: Sha256,
+      similarityToFrom: z.number(),
+      similarityToInto: z.number(),
+      file: z.string().nullable(),
+      /** The hybrid, an aligned crop at the recognizer's input size (224 px for faceres), as a JPEG data URL (the file is PNG). */
+      image: JpegDataUrl,
+    }),
   ),
+  /** The two aligned crops the hybrids were made from. */
+  sources: z.array(z.object({ subject: z.string(), sha256: Sha256, image: JpegDataUrl })),
 });
 
 export const JobRequest = z.discriminatedUnion('kind', [

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CharacterizeResult, JobSnapshot, Res } from '../../src/shared/contract';
 
@@ -132,6 +133,20 @@ describe('subject characterization (PCAM) on LFW portraits', () => {
       expect(h.similarityToInto, `${h.into} with ${h.from}'s parts`).toBeGreaterThan(0.6);
       expect(h.similarityToInto).toBeLessThan(0.995);
       expect(h.similarityToFrom).toBeGreaterThan(-1);
+    }
+    // What the window shows: the two aligned sources and each hybrid as a JPEG preview of the PNG file written.
+    expect(r.sources.map((x) => x.subject)).toEqual(['Colin_Powell', 'George_W_Bush']);
+    const size = engine.inference().registry.get(r.recognizer).input.width;
+    for (const h of r.hybrids) {
+      const jpeg = Buffer.from(h.image.slice('data:image/jpeg;base64,'.length), 'base64');
+      const meta = await sharp(jpeg).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', size, size]);
+      const shown = await sharp(jpeg).raw().toBuffer();
+      const written = await sharp(readFileSync(h.file!)).raw().toBuffer();
+      expect(shown.length).toBe(written.length);
+      expect(shown.reduce((sum, v, i) => sum + Math.abs(v - written[i]!), 0) / shown.length).toBeLessThan(3);
+      expect(h.fromPortrait).toBe(r.sources.find((x) => x.subject === h.from)!.sha256);
+      expect(h.intoPortrait).toBe(r.sources.find((x) => x.subject === h.into)!.sha256);
     }
     console.log('hybrids', r.baseline.toFixed(3), r.hybrids.map((h) => `${h.from}>${h.into} ${h.parts.join('+')} from ${h.similarityToFrom.toFixed(3)} into ${h.similarityToInto.toFixed(3)}`).join('; '));
     const same = await engine.jobs.waitFor(engine.jobs.start({ kind: 'subject.hybrid', params: { a: 'Colin_Powell', b: 'Colin_Powell' } }).id);

@@ -23,6 +23,9 @@ export interface Hybrid {
   from: string;
   into: string;
   parts: PartName[];
+  /** The donor's and the base's portraits (each person's most representative). */
+  fromPortrait: string;
+  intoPortrait: string;
   png: Buffer;
   similarityToFrom: number;
   similarityToInto: number;
@@ -46,7 +49,13 @@ async function fuse(donor: AlignedFace, base: AlignedFace, parts: PartName[], si
   return multiBandBlend(matched, base.crop255, soft, size, size);
 }
 
-export async function makeHybrids(catalog: Catalog, inference: InferenceService, a: Characterization, b: Characterization, count = 2): Promise<{ baseline: number; hybrids: Hybrid[] }> {
+export async function makeHybrids(
+  catalog: Catalog,
+  inference: InferenceService,
+  a: Characterization,
+  b: Characterization,
+  count = 2,
+): Promise<{ baseline: number; hybrids: Hybrid[]; sources: { subject: string; sha256: string; png: Buffer }[] }> {
   if (a.recognizer !== b.recognizer) throw new Error('both people must be characterized with the same recognizer');
   const entry = inference.registry.get(a.recognizer);
   const size = entry.input.width;
@@ -64,8 +73,25 @@ export async function makeHybrids(catalog: Catalog, inference: InferenceService,
     const parts = top(from);
     const crop = await fuse(donor, base, parts, size);
     const e = await embed(inference, entry.id, crop, entry.input.range);
-    const png = await sharp(Uint8Array.from(crop, (v) => Math.round(v)), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
-    hybrids.push({ from: from.subject, into: into.subject, parts, png, similarityToFrom: cosine(e, eFrom), similarityToInto: cosine(e, eInto) });
+    hybrids.push({
+      from: from.subject,
+      into: into.subject,
+      parts,
+      fromPortrait: from.mostRepresentative,
+      intoPortrait: into.mostRepresentative,
+      png: await cropPng(crop, size),
+      similarityToFrom: cosine(e, eFrom),
+      similarityToInto: cosine(e, eInto),
+    });
   }
-  return { baseline: cosine(ea, eb), hybrids };
+  // The two aligned sources, so the hybrids can be shown beside what they were made from.
+  const sources = [
+    { subject: a.subject, sha256: a.mostRepresentative, png: await cropPng(faceA.crop255, size) },
+    { subject: b.subject, sha256: b.mostRepresentative, png: await cropPng(faceB.crop255, size) },
+  ];
+  return { baseline: cosine(ea, eb), hybrids, sources };
+}
+
+function cropPng(crop: ArrayLike<number>, size: number): Promise<Buffer> {
+  return sharp(Uint8Array.from(crop, (v) => Math.round(v)), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
 }

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import type { CharacterizeResult } from '../../../../shared/contract';
 import { characterizeSubject } from '../../analysis/characterize';
 import { makeHybrids } from '../../analysis/hybrid';
@@ -53,15 +54,28 @@ export const hybridJob: JobDefinition<'subject.hybrid', ResultOf<'subject.hybrid
     ctx.progress(1, 3, `characterizing ${params.b}`);
     const b = await characterizeSubject(ctx.catalog, inference, params.b, options);
     ctx.progress(2, 3, 'fusing');
-    const { baseline, hybrids } = await makeHybrids(ctx.catalog, inference, a, b, params.parts);
+    const { baseline, hybrids, sources } = await makeHybrids(ctx.catalog, inference, a, b, params.parts);
     if (params.outDir) await mkdir(params.outDir, { recursive: true });
+    // Previews travel in the result for the window to show, as JPEG (a tenth of the PNG's size at 224 px);
+    // the files written stay PNG.
+    const dataUrl = async (png: Buffer): Promise<string> => `data:image/jpeg;base64,${(await sharp(png).jpeg({ quality: 90 }).toBuffer()).toString('base64')}`;
     const out = [];
     for (const h of hybrids) {
       const file = params.outDir ? path.join(params.outDir, `hybrid-${h.from}-into-${h.into}.png`) : null;
       if (file) await writeFile(file, h.png);
-      out.push({ from: h.from, into: h.into, parts: h.parts, similarityToFrom: h.similarityToFrom, similarityToInto: h.similarityToInto, file });
+      out.push({
+        from: h.from,
+        into: h.into,
+        parts: h.parts,
+        fromPortrait: h.fromPortrait,
+        intoPortrait: h.intoPortrait,
+        similarityToFrom: h.similarityToFrom,
+        similarityToInto: h.similarityToInto,
+        file,
+        image: await dataUrl(h.png),
+      });
     }
     ctx.progress(3, 3, 'done');
-    return { recognizer: params.recognizer, baseline, hybrids: out };
+    return { recognizer: params.recognizer, baseline, hybrids: out, sources: await Promise.all(sources.map(async (x) => ({ subject: x.subject, sha256: x.sha256, image: await dataUrl(x.png) }))) };
   },
 };
