@@ -673,11 +673,15 @@ export function buildProgram(): Command {
     .command('log')
     .description('the newest audit entries')
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
-    .action(async (o: { limit: number }, cmd: Command) => {
+    .option('--examiner <name>', "read as this examiner: entries about others' decisions blind verification withholds from them come without details")
+    .action(async (o: { limit: number; examiner?: string }, cmd: Command) => {
       await withEngine(cmd, async (api, _engine, json) => {
-        const entries = await api.call('audit.list', { limit: o.limit });
+        const entries = await api.call('audit.list', { limit: o.limit, ...(o.examiner !== undefined ? { examiner: o.examiner } : {}) });
         if (json) return printJson(entries);
-        for (const e of entries) process.stdout.write(`${String(e.seq).padStart(6)}  ${e.at}  ${e.actor.padEnd(10)} ${e.action.padEnd(14)} ${JSON.stringify(e.details)}\n`);
+        for (const e of entries) {
+          const details = e.withheld ? '(withheld: blind verification)' : JSON.stringify(e.details);
+          process.stdout.write(`${String(e.seq).padStart(6)}  ${e.at}  ${e.actor.padEnd(10)} ${e.action.padEnd(14)} ${details}\n`);
+        }
       });
     });
 

@@ -1,13 +1,16 @@
 /**
  * The command line over reports and the calibration choice (the built `facet`): `facet report pair`
  * and `facet report subject` write the files the engine makes, `facet calibrations --use` keeps the
- * choice in the catalog, and `facet doctor` names the catalog and the calibration in use.
+ * choice in the catalog, `facet doctor` names the catalog and the calibration in use, and
+ * `facet audit log --examiner` reads the log as that examiner (blind verification).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/main/engine';
+import { createRouter } from '../../src/main/transport/router';
+import { FISWG_COMPONENTS } from '../../src/shared/examination';
 import { hasSharedData, REPO_ROOT, SHARED_DATA, tempDir } from '../helpers/fixtures';
 import { pdfText } from '../helpers/pdf';
 
@@ -30,6 +33,16 @@ describe.skipIf(!hasSharedData)('facet report and facet calibrations --use', () 
     );
     expect(job.state).toBe('succeeded');
     sha.push(...engine.catalog.listOriginals(0, 10).items.map((o) => o.sha256).sort());
+    // Ana decides the pair, for the audit log read as another examiner.
+    const router = createRouter(engine.handlers);
+    const call = async (method: string, payload: unknown) => {
+      const r = (await router.handle(method, payload)) as { ok: boolean; data?: unknown; error?: unknown };
+      if (!r.ok) throw new Error(`${method}: ${JSON.stringify(r.error)}`);
+      return r.data;
+    };
+    const [faceA, faceB] = await Promise.all(sha.map(async (h) => ((await call('faces.list', { sha256: h })) as { faces: { id: number }[] }).faces[0]!.id));
+    await call('assessments.record', { faceA, faceB, examiner: 'Ana Ruiz', kind: 'skipped' });
+    await call('decisions.record', { faceA, faceB, conclusion: 'same', scale: 2, rationale: 'same ears', examiner: 'Ana Ruiz', checklist: Object.fromEntries(FISWG_COMPONENTS.map(([k]) => [k, 'similar'])) });
     await engine.close();
   }, 180_000);
   afterAll(() => tmp.cleanup());
@@ -66,4 +79,14 @@ describe.skipIf(!hasSharedData)('facet report and facet calibrations --use', () 
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('there is no subject named "Nobody" in this catalog [not_found]');
   }, 180_000);
+
+  it('audit log --examiner: another examiner\'s undisclosed decision keeps its place without its content', () => {
+    const asBen = facet('audit', 'log', '--limit', '100', '--examiner', 'Ben Okafor');
+    expect(asBen.code, asBen.stderr).toBe(0);
+    expect(asBen.stdout).toMatch(/Ana Ruiz\s+decision\.record\s+\(withheld: blind verification\)/);
+    expect(asBen.stdout).not.toContain('"conclusion"');
+    expect(facet('audit', 'log', '--limit', '100', '--examiner', 'Ana Ruiz').stdout).toContain('"conclusion":"same"');
+    // The lab, reading with no examiner, sees every entry whole.
+    expect(facet('audit', 'log', '--limit', '100').stdout).toContain('"conclusion":"same"');
+  });
 });
