@@ -63,8 +63,7 @@ async function retrieval(catalog: Catalog, count: number, minPortraits: number):
  * held-out portraits, and the rank of the first impostor.
  */
 async function weighted(catalog: Catalog, count: number, queries: number, portraits: [number, number]): Promise<void> {
-  const { alignedFace } = await import('../src/main/engine/analysis/aligned-face');
-  const { characterizeSubject, distanceToCentre, featureMaps, metricCentre } = await import('../src/main/engine/analysis/characterize');
+  const { characterizeSubject, distanceToCentre, featureMap, featureMaps, metricCentre } = await import('../src/main/engine/analysis/characterize');
   const { embed2 } = await import('../src/main/engine/analysis/pcam');
   const { InferenceService } = await import('../src/main/engine/models/inference');
   const { defaultModelsDir } = await import('../src/main/engine/models/registry');
@@ -82,7 +81,7 @@ async function weighted(catalog: Catalog, count: number, queries: number, portra
     const key = `${sha}:${idx}`;
     let m = maps.get(key);
     if (!m) {
-      m = (await inference.run(entry.id, (await alignedFace({ sha256: sha }, { catalog, inference }, entry, idx)).crop))['feature_map']!.data;
+      m = (await featureMap(catalog, inference, entry, sha, idx)).map;
       maps.set(key, m);
     }
     return m;

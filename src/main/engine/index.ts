@@ -17,8 +17,7 @@ import { pairReview, recordAssessment, verificationQueue, visibleTo, withheldFro
 import { sourceFace } from './analysis/face-source';
 import { diffPairHandler } from './analysis/diff-handler';
 import { defaultExactLimit, EmbeddingIndex, WEIGHTED_POOL, type IndexedFace } from './analysis/lookalikes';
-import { alignedFace } from './analysis/aligned-face';
-import { distanceToCentre, featureMaps, metricCentre, storedMetric } from './analysis/characterize';
+import { distanceToCentre, featureMap, featureMaps, metricCentre, storedMetric } from './analysis/characterize';
 import { calibrationSetFor, fusionSha, listCatalogCalibrations, loadBuiltinCalibrations, scorePair, type StoredCalibration } from './analysis/verification';
 import { JobManager, type WorkerEntry } from './jobs/manager';
 import { resolveCalibration, selectCalibration, selectedCalibration } from './analysis/calibration-choice';
@@ -264,7 +263,7 @@ export function createEngine(options: EngineOptions): Engine {
         }
         const scored = [];
         for (const h of found.hits) {
-          const map = (await inference.run(entry.id, (await alignedFace({ sha256: h.face.portrait }, { catalog, inference }, entry, h.face.idx)).crop))['feature_map']!.data;
+          const { map } = await featureMap(catalog, inference, entry, h.face.portrait, h.face.idx);
           scored.push({ ...h, metricDistance: distanceToCentre(metric.model, centre, map) });
         }
         scored.sort((x, y) => x.metricDistance - y.metricDistance);

@@ -90,12 +90,17 @@ export async function featureMaps(
   for (const [i, sha] of shas.entries()) {
     if (options.signal?.aborted) throw new Error('cancelled');
     options.onProgress?.(i, shas.length + 1, `features ${i + 1}/${shas.length}`);
-    const face = await alignedFace({ sha256: sha }, { catalog, inference }, entry, 'primary');
-    const out = await inference.run(entry.id, face.crop);
+    const { face, map } = await featureMap(catalog, inference, entry, sha, 'primary');
     faces.push(face);
-    maps.push(out['feature_map']!.data);
+    maps.push(map);
   }
   return { faces, maps };
+}
+
+/** One catalogued face, aligned, and the recognizer's last feature map of it. */
+export async function featureMap(catalog: Catalog, inference: InferenceService, entry: ModelEntry, sha256: string, face: number | 'primary'): Promise<{ face: AlignedFace; map: FeatureMap }> {
+  const aligned = await alignedFace({ sha256 }, { catalog, inference }, entry, face);
+  return { face: aligned, map: (await inference.run(entry.id, aligned.crop))['feature_map']!.data };
 }
 
 export async function characterizeSubject(catalog: Catalog, inference: InferenceService, subject: string, options: CharacterizeOptions = {}): Promise<Characterization> {
